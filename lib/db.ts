@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+
+/** Where the migrations live, whether running from TypeScript sources or from compiled `dist/`. */
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
+
+interface MigrationModule {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+/**
+ * Migrations are the files `YYYYMMDDHHMMSS_verb_noun.ts` (or `.js` once compiled) in `migrations/`, named without
+ * extension so a database migrated from sources and one migrated from `dist/` agree. Loaded with `require`, so the
+ * same code runs under tsx, Jest and plain Node.
+ */
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
+      .sort();
+  },
+  getMigrationName: (file) => file.replace(/\.(ts|js)$/, ''),
+  async getMigration(file) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(MIGRATIONS_DIR, file)) as MigrationModule;
+  },
+};
+
+/** A Knex instance on PostgreSQL with the project's migrations. */
+export function createDb(databaseUrl: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Knex {
+  return knex({ client: 'pg', connection: databaseUrl, pool, migrations: { migrationSource } });
+}

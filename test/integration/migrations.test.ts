@@ -1,0 +1,144 @@
+import type { Knex } from 'knex';
+import { migrationSource } from '../../lib/db';
+import { INVOICE_STATUSES } from '../../workflows/shared';
+import { createTestDatabase } from '../helpers/db';
+
+type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
+
+const TABLE_OF_MIGRATION: Record<string, string> = {
+  '20261128000001_create_merchants': 'merchants',
+  '20261128000002_create_products': 'products',
+  '20261128000003_create_invoices': 'invoices',
+  '20261128000004_create_ipn_events': 'ipn_events',
+  '20261128000005_create_invoice_events': 'invoice_events',
+  '20261128000006_create_webhook_deliveries': 'webhook_deliveries',
+};
+
+async function tables(db: Knex): Promise<string[]> {
+  const rows = await db('pg_tables').where({ schemaname: 'public' }).whereNot('tablename', 'like', 'knex_%').pluck('tablename');
+  return (rows as string[]).sort();
+}
+
+/** Columns of a table without a comment, and whether the table itself has one. */
+async function uncommented(db: Knex, table: string): Promise<{ table: boolean; columns: string[] }> {
+  const { rows } = await db.raw<{ rows: { column_name: string; comment: string | null }[] }>(
+    `select a.attname as column_name, col_description(a.attrelid, a.attnum) as comment
+       from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped`,
+    [table],
+  );
+  const { rows: t } = await db.raw<{ rows: { c: string | null }[] }>('select obj_description(?::regclass, ?) as c', [
+    table,
+    'pg_class',
+  ]);
+  return { table: !t[0]?.c, columns: rows.filter((r) => !r.comment).map((r) => r.column_name) };
+}
+
+describe('migrations on a real PostgreSQL', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('When listed, then there is one per table of DESIGN.md §5, in order', async () => {
+    const files = await migrationSource.getMigrations([]);
+    expect(files.map((f) => migrationSource.getMigrationName(f))).toEqual(Object.keys(TABLE_OF_MIGRATION));
+  });
+
+  it('When each migration goes up, down and up again, then its table appears, disappears and reappears, fully commented', async () => {
+    const created: string[] = [];
+    for (const [name, table] of Object.entries(TABLE_OF_MIGRATION)) {
+      await t.db.migrate.up();
+      created.push(table);
+      expect(await tables(t.db)).toEqual([...created].sort());
+      expect(await uncommented(t.db, table)).toEqual({ table: false, columns: [] });
+
+      await t.db.migrate.down();
+      expect(await tables(t.db)).toEqual(created.filter((x) => x !== table).sort());
+
+      const [, log] = (await t.db.migrate.up()) as [number, string[]];
+      expect(log).toEqual([name]);
+      expect(await tables(t.db)).toEqual([...created].sort());
+    }
+    expect(await t.db.migrate.currentVersion()).toBe('20261128000006');
+  });
+
+  it('When everything is rolled back, then no table is left; when migrated again, then all are back', async () => {
+    await t.db.migrate.rollback(undefined, true);
+    expect(await tables(t.db)).toEqual([]);
+    await t.db.migrate.latest();
+    expect(await tables(t.db)).toEqual(Object.values(TABLE_OF_MIGRATION).sort());
+  });
+
+  describe('constraints', () => {
+    const merchant = (id: string) => ({
+      id,
+      name: 'Shop',
+      api_key_hash: `hash-${id}`,
+      api_key_prefix: 'pk_',
+      twocheckout_merchant_code: '250000000001',
+      twocheckout_secret_key_sealed: 'v1.a.b.c',
+      twocheckout_buy_link_secret_word_sealed: 'v1.a.b.c',
+      twocheckout_environment: 'sandbox',
+    });
+    const invoice = (id: string, overrides: Record<string, unknown> = {}) => ({
+      id,
+      merchant_id: 'mer_1',
+      items: JSON.stringify([{ name: 'Test', unitPriceMinor: 5000, quantity: 1 }]),
+      amount_minor: 5000,
+      currency: 'RUB',
+      expires_at: new Date(Date.now() + 86_400_000),
+      ...overrides,
+    });
+
+    beforeAll(async () => {
+      await t.db('merchants').insert([merchant('mer_1'), merchant('mer_2')]);
+    });
+
+    it('When the status CHECK is read back, then it lists exactly the statuses the code knows', async () => {
+      const { rows } = await t.db.raw<{ rows: { def: string }[] }>(
+        "select pg_get_constraintdef(oid) as def from pg_constraint where conname = 'invoices_status_check'",
+      );
+      const listed = [...rows[0]!.def.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]);
+      expect(listed.sort()).toEqual([...INVOICE_STATUSES].sort());
+    });
+
+    it('When an invoice gets an unknown status, a bad currency or a non-positive amount, then the database refuses', async () => {
+      await expect(t.db('invoices').insert(invoice('inv_a', { status: 'PAID' }))).rejects.toThrow(/invoices_status_check/);
+      await expect(t.db('invoices').insert(invoice('inv_b', { currency: 'rub' }))).rejects.toThrow(/currency_format/);
+      await expect(t.db('invoices').insert(invoice('inv_c', { amount_minor: 0 }))).rejects.toThrow(/amount_positive/);
+      await expect(t.db('invoices').insert(invoice('inv_d', { refunded_minor: 5001 }))).rejects.toThrow(/refunded_range/);
+    });
+
+    it('When two invoices share an idempotency key, then only another merchant may reuse it', async () => {
+      await t.db('invoices').insert(invoice('inv_1', { idempotency_key: 'k1' }));
+      await expect(t.db('invoices').insert(invoice('inv_2', { idempotency_key: 'k1' }))).rejects.toThrow(
+        /invoices_merchant_idempotency_key/,
+      );
+      await t.db('invoices').insert(invoice('inv_3', { merchant_id: 'mer_2', idempotency_key: 'k1' }));
+      expect(await t.db('invoices').where({ idempotency_key: 'k1' }).count({ n: '*' })).toEqual([{ n: '2' }]);
+    });
+
+    it('When the same IPN is stored twice for a merchant, then the dedup key refuses the second; another merchant may', async () => {
+      const ipn = (merchantId: string) => ({
+        merchant_id: merchantId,
+        raw_body: Buffer.from('REFNO=1&HASH=x'),
+        headers: JSON.stringify({ 'content-type': 'application/x-www-form-urlencoded' }),
+        verdict: 'verified',
+        algorithm: 'sha3-256',
+        dedup_key: '1:COMPLETE:20240115122512',
+        delivery_state: 'pending',
+      });
+      const [{ id }] = await t.db('ipn_events').insert(ipn('mer_1')).returning('id');
+      await expect(t.db('ipn_events').insert(ipn('mer_1'))).rejects.toThrow(/ipn_events_merchant_dedup_key/);
+      await t.db('ipn_events').insert(ipn('mer_2'));
+      const stored = await t.db('ipn_events').where({ id }).first('raw_body');
+      expect(Buffer.compare(stored.raw_body, Buffer.from('REFNO=1&HASH=x'))).toBe(0);
+      await expect(t.db('ipn_events').insert({ ...ipn('mer_1'), dedup_key: null, verdict: 'forged' })).rejects.toThrow(
+        /ipn_events_verdict_check/,
+      );
+    });
+  });
+});
