@@ -34,8 +34,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Reusable field schemas. Empty strings count as unset, as shells and compose files often pass them. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const fields = {
   optional,
@@ -51,5 +50,8 @@ export const fields = {
   secretsKey: () =>
     z
       .string()
-      .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)'),
+      .refine(
+        (s) => Buffer.from(s, 'base64').length === 32,
+        'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+      ),
 };

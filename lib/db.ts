@@ -16,16 +16,16 @@ interface MigrationModule {
  * same code runs under tsx, Jest and plain Node.
  */
 export const migrationSource: Knex.MigrationSource<string> = {
-  async getMigrations() {
-    return readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
-      .sort();
-  },
+  getMigrations: () =>
+    Promise.resolve(
+      readdirSync(MIGRATIONS_DIR)
+        .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
+        .sort(),
+    ),
   getMigrationName: (file) => file.replace(/\.(ts|js)$/, ''),
-  async getMigration(file) {
+  getMigration: (file) =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(path.join(MIGRATIONS_DIR, file)) as MigrationModule;
-  },
+    Promise.resolve(require(path.join(MIGRATIONS_DIR, file)) as MigrationModule),
 };
 
 /** A Knex instance on PostgreSQL with the project's migrations. */

@@ -22,7 +22,9 @@ export function createSecretBox(base64Key: string): SecretBox {
       const nonce = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(Buffer.from(context, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return ['v1', nonce, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+      return ['v1', nonce, cipher.getAuthTag(), ciphertext]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
     },
     open(sealed, context) {
       const [version, nonce, tag, ciphertext, ...rest] = sealed.split('.');
@@ -33,7 +35,9 @@ export function createSecretBox(base64Key: string): SecretBox {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'))
           .setAAD(Buffer.from(context, 'utf8'))
           .setAuthTag(Buffer.from(tag, 'base64url'));
-        return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+        return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
       } catch {
         throw new SecretBoxError('Secret cannot be opened: wrong key, wrong context or tampered');
       }

@@ -20,7 +20,11 @@ export async function up(db: Knex): Promise<void> {
     t.comment('One payment request; its status is written only by its Temporal workflow invoice-{id}.');
     t.text('id').primary().comment('Public id, e.g. inv_…; sent to 2Checkout as order-ext-ref, back as REFNOEXT');
     t.text('merchant_id').notNullable().references('merchants.id').onDelete('RESTRICT').comment('Owning merchant');
-    t.text('product_id').nullable().references('products.id').onDelete('RESTRICT').comment('Product, when created from one');
+    t.text('product_id')
+      .nullable()
+      .references('products.id')
+      .onDelete('RESTRICT')
+      .comment('Product, when created from one');
     t.jsonb('items').notNullable().comment('Line items: [{ name, unitPriceMinor, quantity }]');
     t.bigInteger('amount_minor').notNullable().comment('Total to pay in minor units of currency');
     t.specificType('currency', 'char(3)').notNullable().comment('ISO 4217 code, upper case');

@@ -6,24 +6,37 @@ export async function up(db: Knex): Promise<void> {
       'Every IPN POST from 2Checkout, stored before any answer: the commit point of a payment notification (DESIGN.md §4).',
     );
     t.bigIncrements('id').comment('Internal id');
-    t.text('merchant_id').notNullable().references('merchants.id').onDelete('RESTRICT').comment('Merchant of the IPN URL');
+    t.text('merchant_id')
+      .notNullable()
+      .references('merchants.id')
+      .onDelete('RESTRICT')
+      .comment('Merchant of the IPN URL');
     t.binary('raw_body').notNullable().comment('Request body bytes exactly as received; never re-serialised');
     t.jsonb('headers').notNullable().comment('Request headers as received');
     t.text('remote_addr').nullable().comment('Peer address of the request');
     t.text('verdict')
       .notNullable()
-      .checkIn(['verified', 'bad_signature', 'missing_signature', 'md5_not_allowed', 'malformed'], 'ipn_events_verdict_check')
+      .checkIn(
+        ['verified', 'bad_signature', 'missing_signature', 'md5_not_allowed', 'malformed'],
+        'ipn_events_verdict_check',
+      )
       .comment('Signature verification result');
     t.text('algorithm')
       .nullable()
       .checkIn(['sha3-256', 'sha256', 'md5'], 'ipn_events_algorithm_check')
       .comment('Algorithm of the strongest signature present');
-    t.text('dedup_key').nullable().comment('REFNO + ORDERSTATUS + IPN_DATE (verified IPNs only): one event per notification');
+    t.text('dedup_key')
+      .nullable()
+      .comment('REFNO + ORDERSTATUS + IPN_DATE (verified IPNs only): one event per notification');
     t.text('refno').nullable().comment('REFNO: 2Checkout order reference');
     t.text('refnoext').nullable().comment('REFNOEXT: our invoice id as 2Checkout echoes it');
     t.text('order_status').nullable().comment('ORDERSTATUS');
     t.text('ipn_date').nullable().comment('IPN_DATE (YmdHis)');
-    t.text('invoice_id').nullable().references('invoices.id').onDelete('RESTRICT').comment('Invoice it is about, if known');
+    t.text('invoice_id')
+      .nullable()
+      .references('invoices.id')
+      .onDelete('RESTRICT')
+      .comment('Invoice it is about, if known');
     t.boolean('unknown_invoice')
       .notNullable()
       .defaultTo(false)
@@ -31,7 +44,9 @@ export async function up(db: Knex): Promise<void> {
     t.text('delivery_state')
       .notNullable()
       .checkIn(['not_applicable', 'pending', 'delivered'], 'ipn_events_delivery_state_check')
-      .comment('pending: stored, not yet signalled to the workflow; delivered: signalled; not_applicable: nothing to deliver');
+      .comment(
+        'pending: stored, not yet signalled to the workflow; delivered: signalled; not_applicable: nothing to deliver',
+      );
     t.integer('delivery_attempts').notNullable().defaultTo(0).comment('Signal attempts so far');
     t.timestamp('delivered_at', { useTz: true }).nullable().comment('When the workflow accepted the signal');
     t.text('outcome').nullable().comment('What the workflow did with it (applied, duplicate, ignored, …)');

@@ -2,10 +2,14 @@ import type { Knex } from 'knex';
 
 export async function up(db: Knex): Promise<void> {
   await db.schema.createTable('webhook_deliveries', (t) => {
-    t.comment("Signed POSTs of invoice events to the webhookUrl of the merchant, one row per attempt.");
+    t.comment('Signed POSTs of invoice events to the webhookUrl of the merchant, one row per attempt.');
     t.bigIncrements('id').comment('Internal id');
     t.text('merchant_id').notNullable().references('merchants.id').onDelete('RESTRICT').comment('Receiving merchant');
-    t.text('invoice_id').notNullable().references('invoices.id').onDelete('RESTRICT').comment('Invoice the event is about');
+    t.text('invoice_id')
+      .notNullable()
+      .references('invoices.id')
+      .onDelete('RESTRICT')
+      .comment('Invoice the event is about');
     t.text('event_id').notNullable().comment('Event id sent to the merchant (stable across attempts)');
     t.text('event_type').notNullable().comment('Event type, e.g. invoice.paid');
     t.jsonb('payload').notNullable().comment('Event body as sent');

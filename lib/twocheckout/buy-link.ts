@@ -53,7 +53,11 @@ export function buyLinkSignature(params: LinkParams, secretWord: string): string
 
 /** The `signature` 2Checkout appends to the return-url redirect: over every returned parameter but `signature`. */
 export function returnUrlSignature(params: LinkParams, secretWord: string): string {
-  return hmacHex('sha256', secretWord, signatureSource(params, (name) => name !== 'signature'));
+  return hmacHex(
+    'sha256',
+    secretWord,
+    signatureSource(params, (name) => name !== 'signature'),
+  );
 }
 
 /** A signed link: the parameters in the given order, `%20` for spaces, `signature` last. */
@@ -97,7 +101,8 @@ export function buildDynamicBuyLink(input: DynamicBuyLinkInput): string {
   if (input.items.length === 0) throw new RangeError('A buy link needs at least one item');
   for (const item of input.items) {
     if (item.name.includes(';')) throw new RangeError(`Item name ${JSON.stringify(item.name)} contains ";"`);
-    if (!Number.isInteger(item.quantity) || item.quantity < 1) throw new RangeError('Item quantity must be a positive integer');
+    if (!Number.isInteger(item.quantity) || item.quantity < 1)
+      throw new RangeError('Item quantity must be a positive integer');
   }
   const join = (f: (item: BuyLinkItem) => string) => input.items.map(f).join(';');
   const params: Record<string, string> = {
@@ -117,7 +122,11 @@ export function buildDynamicBuyLink(input: DynamicBuyLinkInput): string {
     ...(input.test && { test: '1' }),
     ...(input.language !== undefined && { language: input.language }),
   };
-  return buildSignedUrl(input.baseUrl ?? CONVERTPLUS_BUY_URL, params, buyLinkSignature(params, input.buyLinkSecretWord));
+  return buildSignedUrl(
+    input.baseUrl ?? CONVERTPLUS_BUY_URL,
+    params,
+    buyLinkSignature(params, input.buyLinkSecretWord),
+  );
 }
 
 export type BuyLinkVerification =
@@ -140,7 +149,8 @@ export function verifyBuyLink(query: string | URLSearchParams, secretWord: strin
   }
   const signature = params.signature;
   if (!signature) return { ok: false, reason: 'missing_signature' };
-  if (!hexDigestEquals('sha256', buyLinkSignature(params, secretWord), signature)) return { ok: false, reason: 'bad_signature' };
+  if (!hexDigestEquals('sha256', buyLinkSignature(params, secretWord), signature))
+    return { ok: false, reason: 'bad_signature' };
   if (params.expiration !== undefined) {
     if (!/^\d{1,12}$/.test(params.expiration)) return { ok: false, reason: 'bad_expiration' };
     if (Number(params.expiration) * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };

@@ -32,7 +32,10 @@ export function hexDigestEquals(algorithm: HmacAlgorithm, expectedHex: string, r
   if (receivedHex.length !== length || !/^[0-9a-fA-F]+$/.test(receivedHex) || expectedHex.length !== length) {
     return false;
   }
-  return timingSafeEqual(Buffer.from(expectedHex.toLowerCase(), 'latin1'), Buffer.from(receivedHex.toLowerCase(), 'latin1'));
+  return timingSafeEqual(
+    Buffer.from(expectedHex.toLowerCase(), 'latin1'),
+    Buffer.from(receivedHex.toLowerCase(), 'latin1'),
+  );
 }
 
 /** `YmdHis` in UTC, the date format of IPN read receipts (e.g. `20240115122530`). */
@@ -49,7 +52,9 @@ function formatUtc(date: Date, dateSep: string, middle = '', timeSep = ''): stri
   if (Number.isNaN(date.getTime())) throw new RangeError('Invalid date');
   const pad = (n: number) => String(n).padStart(2, '0');
   return (
-    [String(date.getUTCFullYear()).padStart(4, '0'), pad(date.getUTCMonth() + 1), pad(date.getUTCDate())].join(dateSep) +
+    [String(date.getUTCFullYear()).padStart(4, '0'), pad(date.getUTCMonth() + 1), pad(date.getUTCDate())].join(
+      dateSep,
+    ) +
     middle +
     [pad(date.getUTCHours()), pad(date.getUTCMinutes()), pad(date.getUTCSeconds())].join(timeSep)
   );

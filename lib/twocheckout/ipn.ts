@@ -93,7 +93,8 @@ export function makeIpn(fields: readonly IpnField[]): Ipn {
 export function serializeIpn(fields: readonly IpnField[]): string {
   const pairs: string[] = [];
   for (const f of fields) {
-    if (f.array) for (const v of f.values) pairs.push(`${encodeFormComponent(f.name + '[]')}=${encodeFormComponent(v)}`);
+    if (f.array)
+      for (const v of f.values) pairs.push(`${encodeFormComponent(f.name + '[]')}=${encodeFormComponent(v)}`);
     else pairs.push(`${encodeFormComponent(f.name)}=${encodeFormComponent(f.value)}`);
   }
   return pairs.join('&');
@@ -123,9 +124,11 @@ export function signIpnFields(fields: readonly IpnField[], secretKey: string): I
   const ipn = { fields: unsigned };
   return [
     ...unsigned,
-    ...[...IPN_SIGNATURE_FIELDS]
-      .reverse()
-      .map(({ field, algorithm }): IpnField => ({ name: field, array: false, value: computeIpnSignature(ipn, secretKey, algorithm) })),
+    ...[...IPN_SIGNATURE_FIELDS].reverse().map(({ field, algorithm }): IpnField => ({
+      name: field,
+      array: false,
+      value: computeIpnSignature(ipn, secretKey, algorithm),
+    })),
   ];
 }
 

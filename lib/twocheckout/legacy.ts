@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 
 /** Legacy (2checkout.com) INS `md5_hash`: upper-case MD5 of sale_id + vendor_id + invoice_id + Secret Word. */
-export function legacyInsHash(opts: { saleId: string; vendorId: string; invoiceId: string; secretWord: string }): string {
+export function legacyInsHash(opts: {
+  saleId: string;
+  vendorId: string;
+  invoiceId: string;
+  secretWord: string;
+}): string {
   return md5Upper(opts.saleId + opts.vendorId + opts.invoiceId + opts.secretWord);
 }
 

@@ -10,7 +10,12 @@ export function readReceiptSource(ipn: Pick<Ipn, 'get'>, date: string): Buffer {
 }
 
 /** The hash of a read receipt for this IPN and `DATE`. */
-export function readReceiptHash(ipn: Pick<Ipn, 'get'>, secretKey: string, algorithm: HmacAlgorithm, date: string): string {
+export function readReceiptHash(
+  ipn: Pick<Ipn, 'get'>,
+  secretKey: string,
+  algorithm: HmacAlgorithm,
+  date: string,
+): string {
   return hmacHex(algorithm, secretKey, readReceiptSource(ipn, date));
 }
 
@@ -19,10 +24,17 @@ export function readReceiptHash(ipn: Pick<Ipn, 'get'>, secretKey: string, algori
  * `<EPAYMENT>DATE|HASH</EPAYMENT>` for MD5, `<sig algo="sha256|sha3-256" date="DATE">HASH</sig>` otherwise,
  * with `DATE` the response time in UTC `YmdHis`.
  */
-export function buildReadReceipt(ipn: Pick<Ipn, 'get'>, secretKey: string, algorithm: HmacAlgorithm, now: Date): string {
+export function buildReadReceipt(
+  ipn: Pick<Ipn, 'get'>,
+  secretKey: string,
+  algorithm: HmacAlgorithm,
+  now: Date,
+): string {
   const date = formatYmdHis(now);
   const hash = readReceiptHash(ipn, secretKey, algorithm, date);
-  return algorithm === 'md5' ? `<EPAYMENT>${date}|${hash}</EPAYMENT>` : `<sig algo="${algorithm}" date="${date}">${hash}</sig>`;
+  return algorithm === 'md5'
+    ? `<EPAYMENT>${date}|${hash}</EPAYMENT>`
+    : `<sig algo="${algorithm}" date="${date}">${hash}</sig>`;
 }
 
 export interface ReadReceiptToken {
@@ -54,6 +66,8 @@ export function verifyReadReceipt(
   algorithm: HmacAlgorithm,
 ): boolean {
   return findReadReceipts(responseBody).some(
-    (t) => t.algorithm === algorithm && hexDigestEquals(algorithm, readReceiptHash(ipn, secretKey, algorithm, t.date), t.hash),
+    (t) =>
+      t.algorithm === algorithm &&
+      hexDigestEquals(algorithm, readReceiptHash(ipn, secretKey, algorithm, t.date), t.hash),
   );
 }

@@ -74,7 +74,8 @@ export function verifyRestAuthHeader(
   if (secretKey === undefined) return { ok: false, reason: 'unknown_merchant' };
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(header.date);
   const at = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
-  if (Number.isNaN(at) || Math.abs(opts.now.getTime() - at) > opts.maxSkewMs) return { ok: false, reason: 'stale_date' };
+  if (Number.isNaN(at) || Math.abs(opts.now.getTime() - at) > opts.maxSkewMs)
+    return { ok: false, reason: 'stale_date' };
   const expected = restAuthHash(header.code, secretKey, header.date, header.algorithm);
   return hexDigestEquals(header.algorithm, expected, header.hash)
     ? { ok: true, merchantCode: header.code, algorithm: header.algorithm }

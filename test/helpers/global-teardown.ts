@@ -1,3 +1,8 @@
+import { rm } from 'node:fs/promises';
+
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__embeddedPostgres?.stop();
+  const pg = globalThis.__embeddedPostgres;
+  if (!pg) return;
+  await pg.server.stop();
+  await rm(pg.dir, { recursive: true, force: true });
 }

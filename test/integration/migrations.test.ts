@@ -15,7 +15,10 @@ const TABLE_OF_MIGRATION: Record<string, string> = {
 };
 
 async function tables(db: Knex): Promise<string[]> {
-  const rows = await db('pg_tables').where({ schemaname: 'public' }).whereNot('tablename', 'like', 'knex_%').pluck('tablename');
+  const rows = await db('pg_tables')
+    .where({ schemaname: 'public' })
+    .whereNot('tablename', 'like', 'knex_%')
+    .pluck('tablename');
   return (rows as string[]).sort();
 }
 
@@ -106,10 +109,14 @@ describe('migrations on a real PostgreSQL', () => {
     });
 
     it('When an invoice gets an unknown status, a bad currency or a non-positive amount, then the database refuses', async () => {
-      await expect(t.db('invoices').insert(invoice('inv_a', { status: 'PAID' }))).rejects.toThrow(/invoices_status_check/);
+      await expect(t.db('invoices').insert(invoice('inv_a', { status: 'PAID' }))).rejects.toThrow(
+        /invoices_status_check/,
+      );
       await expect(t.db('invoices').insert(invoice('inv_b', { currency: 'rub' }))).rejects.toThrow(/currency_format/);
       await expect(t.db('invoices').insert(invoice('inv_c', { amount_minor: 0 }))).rejects.toThrow(/amount_positive/);
-      await expect(t.db('invoices').insert(invoice('inv_d', { refunded_minor: 5001 }))).rejects.toThrow(/refunded_range/);
+      await expect(t.db('invoices').insert(invoice('inv_d', { refunded_minor: 5001 }))).rejects.toThrow(
+        /refunded_range/,
+      );
     });
 
     it('When two invoices share an idempotency key, then only another merchant may reuse it', async () => {
@@ -134,7 +141,7 @@ describe('migrations on a real PostgreSQL', () => {
       const [{ id }] = await t.db('ipn_events').insert(ipn('mer_1')).returning('id');
       await expect(t.db('ipn_events').insert(ipn('mer_1'))).rejects.toThrow(/ipn_events_merchant_dedup_key/);
       await t.db('ipn_events').insert(ipn('mer_2'));
-      const stored = await t.db('ipn_events').where({ id }).first('raw_body');
+      const stored = await t.db('ipn_events').where({ id }).first<{ raw_body: Buffer }>('raw_body');
       expect(Buffer.compare(stored.raw_body, Buffer.from('REFNO=1&HASH=x'))).toBe(0);
       await expect(t.db('ipn_events').insert({ ...ipn('mer_1'), dedup_key: null, verdict: 'forged' })).rejects.toThrow(
         /ipn_events_verdict_check/,

@@ -46,9 +46,12 @@ describe('money', () => {
   });
 
   it('When exponents are asked for, then they are ISO 4217 (not CLDR: IQD has 3, not 0)', () => {
-    expect([currencyExponent('RUB'), currencyExponent('JPY'), currencyExponent('IQD'), currencyExponent('CLP')]).toEqual([
-      2, 0, 3, 0,
-    ]);
+    expect([
+      currencyExponent('RUB'),
+      currencyExponent('JPY'),
+      currencyExponent('IQD'),
+      currencyExponent('CLP'),
+    ]).toEqual([2, 0, 3, 0]);
   });
 
   it('When minor units are not a safe integer, then they are refused', () => {

@@ -11,9 +11,9 @@ describe('secret box (AES-256-GCM at rest)', () => {
     expect(sealed).not.toContain('9V#x2');
     expect(box.open(sealed, 'merchants.secret_key:mer_1')).toBe('9V#x2!kQ@7pLz$4mW&tR');
     expect(() => box.open(sealed, 'merchants.secret_key:mer_2')).toThrow(SecretBoxError);
-    expect(() => createSecretBox(randomBytes(32).toString('base64')).open(sealed, 'merchants.secret_key:mer_1')).toThrow(
-      SecretBoxError,
-    );
+    expect(() =>
+      createSecretBox(randomBytes(32).toString('base64')).open(sealed, 'merchants.secret_key:mer_1'),
+    ).toThrow(SecretBoxError);
   });
 
   it('When the same secret is sealed twice, then the outputs differ (fresh nonce)', () => {

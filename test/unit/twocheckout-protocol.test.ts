@@ -83,12 +83,21 @@ describe('verifyIpnSignature', () => {
 
   it('When no signature is present, or it is truncated, upper-case or keyed differently, then the verdict says so', () => {
     const unsigned = fields.filter((f) => f.name !== 'HASH' && !f.name.startsWith('SIGNATURE_'));
-    expect(verifyIpnSignature(makeIpn(unsigned), KEY, { allowMd5: true })).toEqual({ ok: false, reason: 'missing_signature' });
+    expect(verifyIpnSignature(makeIpn(unsigned), KEY, { allowMd5: true })).toEqual({
+      ok: false,
+      reason: 'missing_signature',
+    });
     const sha3 = vectors.ipn.SIGNATURE_SHA3_256_hmac_sha3_256;
     const only = (value: string) => makeIpn([...unsigned, { name: 'SIGNATURE_SHA3_256', array: false, value }]);
     expect(verifyIpnSignature(only(sha3.slice(0, 63)), KEY, { allowMd5: false })).toMatchObject({ ok: false });
-    expect(verifyIpnSignature(only(sha3.toUpperCase()), KEY, { allowMd5: false })).toEqual({ ok: true, algorithm: 'sha3-256' });
-    expect(verifyIpnSignature(only(sha3), 'another key', { allowMd5: false })).toMatchObject({ ok: false, reason: 'bad_signature' });
+    expect(verifyIpnSignature(only(sha3.toUpperCase()), KEY, { allowMd5: false })).toEqual({
+      ok: true,
+      algorithm: 'sha3-256',
+    });
+    expect(verifyIpnSignature(only(sha3), 'another key', { allowMd5: false })).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('When an IPN is signed and serialised like the sandbox will, then it parses and verifies with all three last', () => {
@@ -106,7 +115,9 @@ describe('read receipts', () => {
   it('When a receipt sits anywhere in a body, then it is found and verifies only in its own algorithm', () => {
     const receipt = buildReadReceipt(ipn, KEY, 'sha3-256', at);
     const page = `<html>ok ${receipt} thanks</html>`;
-    expect(findReadReceipts(page)).toEqual([{ algorithm: 'sha3-256', date: '20240115122530', hash: expect.any(String) }]);
+    expect(findReadReceipts(page)).toEqual([
+      { algorithm: 'sha3-256', date: '20240115122530', hash: expect.any(String) },
+    ]);
     expect(verifyReadReceipt(ipn, KEY, page, 'sha3-256')).toBe(true);
     expect(verifyReadReceipt(ipn, KEY, page, 'sha256')).toBe(false);
     expect(verifyReadReceipt(ipn, 'wrong', page, 'sha3-256')).toBe(false);
@@ -137,7 +148,14 @@ describe('buy links', () => {
     const result = verifyBuyLink(query(), secretWord, now);
     expect(result).toMatchObject({
       ok: true,
-      params: { prod: 'Test product;Shipping box', price: '50.00;5.50', qty: '1;2', tangible: '0;1', lock: '1', test: '1' },
+      params: {
+        prod: 'Test product;Shipping box',
+        price: '50.00;5.50',
+        qty: '1;2',
+        tangible: '0;1',
+        lock: '1',
+        test: '1',
+      },
     });
   });
 
@@ -151,7 +169,10 @@ describe('buy links', () => {
   });
 
   it('When the link is past its expiration, or the Secret Word is wrong, or it is unsigned, then it is refused', () => {
-    expect(verifyBuyLink(query(), secretWord, new Date(now.getTime() + 3_600_001))).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyBuyLink(query(), secretWord, new Date(now.getTime() + 3_600_001))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
     expect(verifyBuyLink(query(), 'other word', now)).toEqual({ ok: false, reason: 'bad_signature' });
     const q = query();
     q.delete('signature');
@@ -205,11 +226,17 @@ describe('REST authentication', () => {
     const header = buildRestAuthHeader({ merchantCode: a.merchant_code, secretKey: a.secret_key, now });
     expect(verifyRestAuthHeader(undefined, opts)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyRestAuthHeader(header.replace('sha3-256', 'sha1'), opts)).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifyRestAuthHeader(header, { ...opts, secretKeyFor: () => undefined })).toEqual({ ok: false, reason: 'unknown_merchant' });
+    expect(verifyRestAuthHeader(header, { ...opts, secretKeyFor: () => undefined })).toEqual({
+      ok: false,
+      reason: 'unknown_merchant',
+    });
     expect(verifyRestAuthHeader(header, { ...opts, now: new Date(now.getTime() + 11 * 60_000) })).toEqual({
       ok: false,
       reason: 'stale_date',
     });
-    expect(verifyRestAuthHeader(header, { ...opts, secretKeyFor: () => 'other' })).toEqual({ ok: false, reason: 'bad_hash' });
+    expect(verifyRestAuthHeader(header, { ...opts, secretKeyFor: () => 'other' })).toEqual({
+      ok: false,
+      reason: 'bad_hash',
+    });
   });
 });

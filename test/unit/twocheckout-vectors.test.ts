@@ -16,7 +16,6 @@ import {
   makeIpn,
   parseIpn,
   readReceiptHash,
-  restAuthHash,
   restAuthSource,
   serializeIpn,
   verifyIpnSignature,
@@ -31,7 +30,6 @@ import {
 } from '../helpers/twocheckout-fixtures';
 import { lengthPrefixed } from '../../lib/twocheckout/bytes';
 
-const hmac = (algo: string, key: string, msg: string) => createHmac(algo, key).update(msg, 'utf8').digest('hex');
 const byName = (fragment: string) => {
   const r = vectors.reproductions.find((x) => x.name.includes(fragment));
   if (!r) throw new Error(`no reproduction named like ${fragment}`);
@@ -110,9 +108,9 @@ describe('2Checkout published values (vectors.json reproductions)', () => {
   test('9. When the legacy return key is computed, then it matches the PHP SDK test', () => {
     const r = byName('Legacy return key');
     const i = r.inputs as { secret_word: string; sid: string; order_number: string; total: string };
-    expect(legacyReturnKey({ secretWord: i.secret_word, sid: i.sid, orderNumber: i.order_number, total: i.total })).toBe(
-      r.expected,
-    );
+    expect(
+      legacyReturnKey({ secretWord: i.secret_word, sid: i.sid, orderNumber: i.order_number, total: i.total }),
+    ).toBe(r.expected);
   });
 
   // 10–12 come from the Magento-1 plugin's unit test. 2Checkout withdrew that test's credentials upstream
@@ -186,7 +184,11 @@ describe('our vectors (vectors.json)', () => {
     const nc = v.negative_control_char_length_prefix;
     expect(createHmac('md5', v.secret_key).update(nc.source_string, 'utf8').digest('hex')).toBe(nc.hmac_md5);
     expect(nc.hmac_md5).not.toBe(v.HASH_hmac_md5);
-    const forged = makeIpn(fields.map((f) => (f.name === 'HASH' ? { ...f, value: nc.hmac_md5 } : f)).filter((f) => f.name === 'HASH' || !f.name.startsWith('SIGNATURE')));
+    const forged = makeIpn(
+      fields
+        .map((f) => (f.name === 'HASH' ? { ...f, value: nc.hmac_md5 } : f))
+        .filter((f) => f.name === 'HASH' || !f.name.startsWith('SIGNATURE')),
+    );
     expect(verifyIpnSignature(forged, v.secret_key, { allowMd5: true })).toEqual({
       ok: false,
       reason: 'bad_signature',
@@ -207,7 +209,9 @@ describe('our vectors (vectors.json)', () => {
 
   it('When the doc read-receipt example is hashed with SHA, then it matches our (unverified) values', () => {
     const d = vectors.docs_read_receipt_example_sha;
-    const ipn = makeIpn(fieldsFromObject({ IPN_PID: ['1'], IPN_PNAME: ['Software program'], IPN_DATE: '20050303123434' }));
+    const ipn = makeIpn(
+      fieldsFromObject({ IPN_PID: ['1'], IPN_PNAME: ['Software program'], IPN_DATE: '20050303123434' }),
+    );
     expect(readReceiptSource(ipn, '20050303123434').toString()).toBe(d.source);
     expect(readReceiptHash(ipn, d.key, 'sha256', '20050303123434')).toBe(d.hmac_sha256);
     expect(readReceiptHash(ipn, d.key, 'sha3-256', '20050303123434')).toBe(d.hmac_sha3_256);
@@ -224,7 +228,7 @@ describe('our vectors (vectors.json)', () => {
     });
   });
 
-  it('When a buy-link value is non-ASCII, then it is prefixed with its byte length (what 2Checkout\'s plugins do)', () => {
+  it("When a buy-link value is non-ASCII, then it is prefixed with its byte length (what 2Checkout's plugins do)", () => {
     const b = vectors.buy_link;
     const n = b.non_ascii_variant_UNCERTAIN;
     const params = { ...b.params, prod: n.prod };
@@ -247,9 +251,21 @@ describe('our vectors (vectors.json)', () => {
 
   it('When legacy INS and return keys are computed, then they match, demo mode hashing order number 1', () => {
     const i = vectors.legacy_ins;
-    expect(legacyInsHash({ saleId: i.fields.sale_id, vendorId: i.fields.vendor_id, invoiceId: i.fields.invoice_id, secretWord: i.secret_word })).toBe(i.md5_hash);
+    expect(
+      legacyInsHash({
+        saleId: i.fields.sale_id,
+        vendorId: i.fields.vendor_id,
+        invoiceId: i.fields.invoice_id,
+        secretWord: i.secret_word,
+      }),
+    ).toBe(i.md5_hash);
     const r = vectors.legacy_return_key;
-    const opts = { secretWord: r.secret_word, sid: r.params.sid, orderNumber: r.params.order_number, total: r.params.total };
+    const opts = {
+      secretWord: r.secret_word,
+      sid: r.params.sid,
+      orderNumber: r.params.order_number,
+      total: r.params.total,
+    };
     expect(legacyReturnKey(opts)).toBe(r.key_live);
     expect(legacyReturnKey({ ...opts, demo: true })).toBe(r.key_demo_mode);
   });

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { fields, parseConfig, type Env } from '../lib/config';
+
+const ROOT = path.resolve(__dirname, '..');
+
+const schema = z.object({
+  /** Any PostgreSQL; unset: an embedded server with its data in DATA_DIR/postgres. */
+  DATABASE_URL: fields.optional(fields.postgresUrl()),
+  /** Port of the embedded PostgreSQL (only when DATABASE_URL is unset); not 5432, to leave a system server alone. */
+  EMBEDDED_POSTGRES_PORT: fields.port(54329),
+  /** Any Temporal frontend; unset: `temporal server start-dev` with its database file in DATA_DIR. */
+  TEMPORAL_ADDRESS: fields.optional(fields.hostPort()),
+  TEMPORAL_NAMESPACE: fields.optional(z.string().min(1)).default('default'),
+  /** Ports of the dev server (only when TEMPORAL_ADDRESS is unset). */
+  TEMPORAL_PORT: fields.port(7233),
+  TEMPORAL_UI_PORT: fields.port(8233),
+  TEMPORAL_CLI_PATH: fields.optional(z.string().min(1)).default(path.join(ROOT, '.tools/venv/bin/temporal')),
+  /** Where the embedded services keep their data between runs. */
+  DATA_DIR: fields.optional(z.string().min(1)).default(path.join(ROOT, '.data')),
+});
+
+export type StartConfig = ReturnType<typeof loadStartConfig>;
+
+/** Configuration of `npm start`, which runs the whole system with embedded defaults. */
+export function loadStartConfig(env: Env) {
+  const c = parseConfig(schema, env);
+  return Object.freeze({
+    databaseUrl: c.DATABASE_URL,
+    embeddedPostgresPort: c.EMBEDDED_POSTGRES_PORT,
+    temporalAddress: c.TEMPORAL_ADDRESS,
+    temporalNamespace: c.TEMPORAL_NAMESPACE,
+    temporalPort: c.TEMPORAL_PORT,
+    temporalUiPort: c.TEMPORAL_UI_PORT,
+    temporalCliPath: c.TEMPORAL_CLI_PATH,
+    dataDir: path.resolve(c.DATA_DIR),
+  });
+}

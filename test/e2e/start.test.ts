@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Connection, WorkflowClient } from '@temporalio/client';
+import knex from 'knex';
+import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
+import { freePort } from '../helpers/ports';
+import { ROOT } from '../helpers/tools';
+
+/** `npm start`'s program, in one process (no npm, no tsx wrapper), so the PID we signal is the one that stops things. */
+function start(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  output: () => string;
+  waitFor(text: string): Promise<void>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', TEMPORAL_ADDRESS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      listeners.forEach((l) => l());
+    });
+  }
+  return {
+    child,
+    output: () => output,
+    waitFor: (text) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (output.includes(text)) {
+            listeners.delete(check);
+            resolve();
+          }
+        };
+        child.once('exit', (code) => reject(new Error(`start exited (${code}) before "${text}":\n${output}`)));
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopWithCtrlC(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+describe('npm start', () => {
+  jest.setTimeout(240_000);
+
+  it('When started on a fresh data folder, then PostgreSQL and Temporal come up migrated with the UI; Ctrl-C stops every process; a restart keeps the data', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'payments-start-'));
+    const [pgPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+    };
+
+    // First run: everything from nothing.
+    const first = start(env);
+    await first.waitFor('payments: ready');
+    expect(first.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+
+    const db = knex({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${pgPort}/payments` });
+    expect(await db('knex_migrations').count({ n: '*' })).toEqual([{ n: '6' }]);
+    await db.destroy();
+
+    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(Object.keys(customAttributes)).toEqual(
+      expect.arrayContaining(Object.values(SEARCH_ATTRIBUTES).map((k) => k.name)),
+    );
+    // A workflow with no worker stays open: after a restart it must still be there.
+    const client = new WorkflowClient({ connection });
+    await client.start('survivesRestart', { taskQueue: 'nobody-polls', workflowId: 'survives-restart' });
+    await connection.close();
+
+    const pids = [
+      first.child.pid!,
+      Number((await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]),
+      Number(/Temporal dev server pid (\d+)/.exec(first.output())![1]),
+    ];
+    expect(pids.every(isRunning)).toBe(true);
+
+    await stopWithCtrlC(first.child);
+    expect(pids.filter(isRunning)).toEqual([]);
+
+    // Second run: same data, nothing to migrate, the workflow is still known to Temporal.
+    const second = start(env);
+    await second.waitFor('payments: ready');
+    expect(second.output()).toContain('database schema is up to date');
+    const again = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const described = await new WorkflowClient({ connection: again }).getHandle('survives-restart').describe();
+    expect(described.status.name).toBe('RUNNING');
+    await again.close();
+    await stopWithCtrlC(second.child);
+    expect(isRunning(second.child.pid!)).toBe(false);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+});
