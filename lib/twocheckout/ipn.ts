@@ -41,34 +41,30 @@ const FIELD_NAME = /^[A-Za-z0-9_]+$/;
  * both as scalar and array, indexed or nested brackets, and bytes that are not UTF-8.
  */
 export function parseIpn(rawBody: Uint8Array): Ipn {
-  const text = decodeUtf8(rawBody, 'body');
   const fields: IpnField[] = [];
-  const byName = new Map<string, IpnField>();
+  const seen = new Set<string>();
   const arrays = new Map<string, string[]>();
+  for (const pair of decodeUtf8(rawBody).split('&')) {
+    if (pair === '') continue; // `a=1&&b=2`, a trailing `&`: no field, nothing signed
+    const eq = pair.indexOf('=');
+    const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
+    const value = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1));
+    const isArray = key.endsWith('[]');
+    const name = isArray ? key.slice(0, -2) : key;
+    if (!FIELD_NAME.test(name)) throw new IpnParseError(`Invalid IPN field name ${JSON.stringify(key)}`);
 
-  if (text.length > 0) {
-    for (const pair of text.split('&')) {
-      const eq = pair.indexOf('=');
-      const rawName = eq === -1 ? pair : pair.slice(0, eq);
-      const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
-      const key = decodeComponent(rawName);
-      const value = decodeComponent(rawValue);
-      const isArray = key.endsWith('[]');
-      const name = isArray ? key.slice(0, -2) : key;
-      if (!FIELD_NAME.test(name)) throw new IpnParseError(`Invalid IPN field name ${JSON.stringify(key)}`);
-
-      const existing = byName.get(name);
-      if (existing) {
-        if (!isArray || !existing.array) throw new IpnParseError(`IPN field ${key} appears more than once`);
-        arrays.get(name)!.push(value);
-        continue;
-      }
-      const field: IpnField = isArray
-        ? { name, array: true, values: arrays.set(name, [value]).get(name)! }
-        : { name, array: false, value };
-      byName.set(name, field);
-      fields.push(field);
+    if (seen.has(name)) {
+      const values = arrays.get(name);
+      if (!isArray || !values) throw new IpnParseError(`IPN field ${key} appears more than once`);
+      values.push(value);
+    } else if (isArray) {
+      const values = [value];
+      arrays.set(name, values);
+      fields.push({ name, array: true, values });
+    } else {
+      fields.push({ name, array: false, value });
     }
+    seen.add(name);
   }
   return makeIpn(fields);
 }
@@ -155,11 +151,11 @@ export function verifyIpnSignature(ipn: Ipn, secretKey: string, options: { allow
     : { ok: false, reason: 'bad_signature', algorithm };
 }
 
-function decodeUtf8(bytes: Uint8Array, what: string): string {
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new IpnParseError(`IPN ${what} is not valid UTF-8`);
+    throw new IpnParseError('IPN body is not valid UTF-8');
   }
 }
 

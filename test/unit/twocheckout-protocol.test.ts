@@ -26,7 +26,7 @@ const replace = (fields: readonly IpnField[], name: string, value: string): IpnF
 
 describe('parseIpn', () => {
   it('When arrays hold several products, then elements stay grouped at the first position, in order', () => {
-    const ipn = parseIpn(body('A=1&IPN_PID[]=10&IPN_PNAME[]=x&IPN_PID%5B%5D=20&IPN_PNAME[]=y+z&B='));
+    const ipn = parseIpn(body('A=1&IPN_PID[]=10&IPN_PNAME[]=x&IPN_PID%5B%5D=20&IPN_PNAME[]=y+z&B=&'));
     expect(ipn.fields).toEqual([
       { name: 'A', array: false, value: '1' },
       { name: 'IPN_PID', array: true, values: ['10', '20'] },
