@@ -6,7 +6,10 @@ export interface Service {
   readonly pid: number;
   /** Settles when the process has exited, however it ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Only ever signals its own PID. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (inside async-exit-hook's 10 s); resolves once the process is gone.
+   * Only ever signals its own PID.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -19,7 +22,7 @@ export function startService(
 ): Promise<Service> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
     }
@@ -32,7 +35,7 @@ export function startService(
         name,
         pid: child.pid!,
         exited,
-        async stop(graceMs = 10_000) {
+        async stop(graceMs = 8_000) {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
