@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
+import { types } from 'pg';
 
 /** Where the migrations live, whether running from TypeScript sources or from compiled `dist/`. */
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
@@ -27,6 +28,13 @@ export const migrationSource: Knex.MigrationSource<string> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     Promise.resolve(require(path.join(MIGRATIONS_DIR, file)) as MigrationModule),
 };
+
+// bigint columns (amounts in minor units, ids) as numbers: exact up to 2^53, and refused beyond rather than rounded.
+types.setTypeParser(types.builtins.INT8, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} exceeds the exact integer range`);
+  return n;
+});
 
 /** A Knex instance on PostgreSQL with the project's migrations. */
 export function createDb(databaseUrl: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Knex {

@@ -1,8 +1,9 @@
 /**
- * What the client side, the worker and the workflow bundle all need. Imports only @temporalio/common, so it is safe
- * in the workflow sandbox.
+ * What the client side, the worker and the workflow bundle all need. Imports only @temporalio/common and the
+ * definition helpers of @temporalio/workflow, so it is safe in the workflow sandbox and in the api alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'invoices';
 
@@ -28,4 +29,56 @@ export const SEARCH_ATTRIBUTES = {
   merchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
   invoiceStatus: defineSearchAttributeKey('InvoiceStatus', SearchAttributeType.KEYWORD),
   twoCheckoutRefNo: defineSearchAttributeKey('TwoCheckoutRefNo', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Statuses from which an invoice can still be paid on time; a payment in any other final status is late. */
+export const OPEN_STATUSES: readonly InvoiceStatus[] = ['awaiting_payment', 'processing'];
+
+/** Late events are still awaited this long after the invoice settles: 2Checkout retries IPNs for two days. */
+export const DEFAULT_GRACE_PERIOD_MS = 2 * 24 * 3600 * 1000;
+
+export const workflowIdOf = (invoiceId: string) => `invoice-${invoiceId}`;
+
+export interface InvoiceWorkflowInput {
+  readonly invoiceId: string;
+  readonly merchantId: string;
+  /** How long to keep listening for late events once settled; DEFAULT_GRACE_PERIOD_MS when absent. */
+  readonly gracePeriodMs?: number;
+}
+
+export interface InvoiceWorkflowResult {
+  readonly status: InvoiceStatus;
+  readonly late: boolean;
+}
+
+/** A stored, verified IPN, as the api hands it to the workflow. Only facts the IPN states; 2Checkout's API decides. */
+export interface PaymentEvent {
+  readonly ipnEventId: number;
+  readonly refNo: string;
+  readonly orderStatus: string;
+  readonly ipnDate: string;
+  readonly testOrder: boolean;
+}
+
+export interface InvoiceState {
+  readonly status: InvoiceStatus;
+  /** Why the invoice is where it is, for people. */
+  readonly reason: string;
+  readonly late: boolean;
+  readonly refNo: string | null;
+  readonly checkoutUrl: string | null;
+}
+
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+export const checkoutLinkUpdate = defineUpdate<string>('checkoutLink');
+export const cancelUpdate = defineUpdate<InvoiceState, [{ reason?: string }]>('cancel');
+export const stateQuery = defineQuery<InvoiceState>('state');
+
+/** Error types (ApplicationFailure.type) that cross process boundaries. */
+export const ERRORS = {
+  notCancelable: 'INVOICE_NOT_CANCELABLE',
+  noCheckoutLink: 'NO_CHECKOUT_LINK',
+  invoiceNotFound: 'INVOICE_NOT_FOUND',
+  twoCheckoutUnreachable: 'TWOCHECKOUT_UNREACHABLE',
+  twoCheckoutRejected: 'TWOCHECKOUT_REJECTED',
 } as const;

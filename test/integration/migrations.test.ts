@@ -125,7 +125,7 @@ describe('migrations on a real PostgreSQL', () => {
         /invoices_merchant_idempotency_key/,
       );
       await t.db('invoices').insert(invoice('inv_3', { merchant_id: 'mer_2', idempotency_key: 'k1' }));
-      expect(await t.db('invoices').where({ idempotency_key: 'k1' }).count({ n: '*' })).toEqual([{ n: '2' }]);
+      expect(await t.db('invoices').where({ idempotency_key: 'k1' }).count({ n: '*' })).toEqual([{ n: 2 }]);
     });
 
     it('When the same IPN is stored twice for a merchant, then the dedup key refuses the second; another merchant may', async () => {

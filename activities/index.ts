@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps';
+import { invoiceActivities } from './invoices';
+import { twoCheckoutActivities } from './twocheckout';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity of the invoice workflow, built from injected dependencies. */
+export const createActivities = (deps: ActivityDeps) => ({
+  ...invoiceActivities(deps),
+  ...twoCheckoutActivities(deps),
+});
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,107 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { loadMerchant, twoCheckoutEndpoints, type Merchant } from '../lib/merchants';
+import { MoneyError, toMinorUnits } from '../lib/money';
+import { buildRestAuthHeader, REST_AUTH_HEADER } from '../lib/twocheckout';
+import type { TwoCheckoutOrder } from '../workflows/decide';
+import { ERRORS } from '../workflows/shared';
+import type { ActivityDeps } from './deps';
+
+const TIMEOUT_MS = 15_000;
+
+export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock }: ActivityDeps) => {
+  /** GET on the merchant's REST API 6.0, authenticated; `undefined` for 404. Failures are retryable, with reasons. */
+  async function restGet(merchantId: string, path: string): Promise<unknown> {
+    const merchant = await loadMerchant(db, secretBox, merchantId);
+    if (!merchant)
+      throw ApplicationFailure.nonRetryable(`Merchant ${merchantId} does not exist`, ERRORS.invoiceNotFound);
+    const url = `${twoCheckoutEndpoints(merchant.environment, sandboxUrl).restApiUrl}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { Accept: 'application/json', [REST_AUTH_HEADER]: authHeader(merchant, clock()) },
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw ApplicationFailure.retryable(
+        `2Checkout API unreachable (${err instanceof Error ? err.message : String(err)})`,
+        ERRORS.twoCheckoutUnreachable,
+      );
+    }
+    if (response.status === 404) return undefined;
+    const text = await response.text();
+    if (response.status === 401 || response.status === 403) {
+      // Wrong merchant code or Secret Key: retried, since the merchant may fix the settings, and shown meanwhile.
+      throw ApplicationFailure.retryable(
+        `2Checkout refused our authentication (HTTP ${response.status}): check the merchant code and Secret Key`,
+        ERRORS.twoCheckoutRejected,
+      );
+    }
+    if (!response.ok) {
+      throw ApplicationFailure.retryable(
+        `2Checkout API answered HTTP ${response.status}`,
+        ERRORS.twoCheckoutUnreachable,
+      );
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw ApplicationFailure.retryable('2Checkout API answered with invalid JSON', ERRORS.twoCheckoutUnreachable);
+    }
+  }
+
+  return {
+    /** 2Checkout's view of one order (`GET /orders/{RefNo}/`), or null when it has none. */
+    async getOrder(input: { merchantId: string; refNo: string }): Promise<TwoCheckoutOrder | null> {
+      const body = await restGet(input.merchantId, `/orders/${encodeURIComponent(input.refNo)}/`);
+      return body === undefined ? null : toOrder(body);
+    },
+
+    /** Every order 2Checkout holds for this invoice (`GET /orders/?ExternalRefNo=`). */
+    async findOrdersByExternalRef(input: { merchantId: string; invoiceId: string }): Promise<TwoCheckoutOrder[]> {
+      const body = await restGet(input.merchantId, `/orders/?ExternalRefNo=${encodeURIComponent(input.invoiceId)}`);
+      const items: unknown[] = Array.isArray(body)
+        ? body
+        : isRecord(body) && Array.isArray(body.Items)
+          ? body.Items
+          : [];
+      return items.map(toOrder);
+    },
+  };
+};
+
+function authHeader(merchant: Merchant, now: Date): string {
+  return buildRestAuthHeader({ merchantCode: merchant.merchantCode, secretKey: merchant.secretKey, now });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads 2Checkout's order JSON defensively: prices may be numbers or strings; anything odd fails safe (no match). */
+export function toOrder(body: unknown): TwoCheckoutOrder {
+  if (!isRecord(body))
+    throw ApplicationFailure.retryable('2Checkout order is not an object', ERRORS.twoCheckoutUnreachable);
+  const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+  const currency = (str(body.Currency) ?? '').toUpperCase();
+  const grossPrice = str(body.GrossPrice) ?? '';
+  let grossMinor: number | null;
+  try {
+    grossMinor = toMinorUnits(grossPrice, currency);
+  } catch (err) {
+    if (!(err instanceof MoneyError)) throw err;
+    grossMinor = null;
+  }
+  const test = body.TestOrder;
+  return {
+    refNo: str(body.RefNo) ?? '',
+    orderNo: str(body.OrderNo),
+    externalReference: str(body.ExternalReference),
+    status: (str(body.Status) ?? '').toUpperCase(),
+    approveStatus: str(body.ApproveStatus)?.toUpperCase() ?? null,
+    currency,
+    grossMinor,
+    grossPrice,
+    testOrder:
+      typeof test === 'boolean' ? test : test === 1 || test === '1' ? true : test === 0 || test === '0' ? false : null,
+  };
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { fields, parseConfig, type Env } from '../lib/config';
+
+const schema = z.object({
+  PORT: fields.port(3000),
+  /** Base URL the world reaches this api on: IPN URLs, order links and the buyer's return page are built from it. */
+  PUBLIC_URL: fields.optional(z.string().url()),
+  DATABASE_URL: fields.postgresUrl(),
+  TEMPORAL_ADDRESS: fields.optional(fields.hostPort()).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: fields.optional(z.string().min(1)).default('default'),
+  /** Bearer token of the admin endpoints (creating merchants). */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** AES-256 key sealing merchants' 2Checkout secrets at rest. */
+  SECRETS_KEY: fields.secretsKey(),
+  /** Default lifetime of an invoice, in seconds (24 h). */
+  INVOICE_EXPIRES_IN: fields
+    .optional(
+      z.coerce
+        .number()
+        .int()
+        .min(60)
+        .max(90 * 86400),
+    )
+    .default(86400),
+  /** Largest IPN body accepted, in bytes. */
+  IPN_BODY_LIMIT: fields.optional(z.coerce.number().int().min(1024)).default(256 * 1024),
+  /** How often stored IPNs not yet delivered to their workflow are retried, in milliseconds. */
+  IPN_RELAY_INTERVAL_MS: fields.optional(z.coerce.number().int().min(100)).default(5000),
+});
+
+export type ApiConfig = ReturnType<typeof loadApiConfig>;
+
+/** Configuration of the api process. */
+export function loadApiConfig(env: Env) {
+  const c = parseConfig(schema, env);
+  return Object.freeze({
+    port: c.PORT,
+    publicUrl: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: c.DATABASE_URL,
+    temporalAddress: c.TEMPORAL_ADDRESS,
+    temporalNamespace: c.TEMPORAL_NAMESPACE,
+    adminToken: c.ADMIN_TOKEN,
+    secretsKey: c.SECRETS_KEY,
+    invoiceExpiresInSeconds: c.INVOICE_EXPIRES_IN,
+    ipnBodyLimit: c.IPN_BODY_LIMIT,
+    ipnRelayIntervalMs: c.IPN_RELAY_INTERVAL_MS,
+  });
+}

@@ -1,0 +1,17 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { SecretBox } from '../lib/secret-box';
+import type { ApiConfig } from './config';
+
+/** What the api is built from; tests pass their own. */
+export interface ApiDeps {
+  readonly db: Knex;
+  readonly temporal: Client;
+  readonly secretBox: SecretBox;
+  readonly config: Pick<
+    ApiConfig,
+    'publicUrl' | 'adminToken' | 'invoiceExpiresInSeconds' | 'ipnBodyLimit' | 'temporalNamespace'
+  >;
+  readonly clock: () => Date;
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+}

@@ -1,0 +1,47 @@
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+
+/** An error the client can act on: a string code (stable across versions) and an HTTP status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+/** One place maps errors to `{ error: { code, message } }`. Unknown errors are 500 and say nothing inside. */
+export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    if (err instanceof z.ZodError) {
+      const message = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      res.status(400).json({ error: { code: 'invalid_request', message } });
+      return;
+    }
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    const status = (err as { status?: unknown }).status;
+    const type = (err as { type?: unknown }).type;
+    if (type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'payload_too_large', message: 'Request body too large' } });
+      return;
+    }
+    if (type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'invalid_json', message: 'Request body is not valid JSON' } });
+      return;
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: { code: 'bad_request', message: 'Bad request' } });
+      return;
+    }
+    log(err);
+    res.status(500).json({ error: { code: 'internal', message: 'Internal error' } });
+  };
+}

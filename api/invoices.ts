@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import stableStringify from 'fast-json-stable-stringify';
+import type { InvoiceRow } from '../activities/invoices';
+import { newId } from '../lib/ids';
+import type { MerchantRow } from '../lib/merchants';
+import { toMinorUnits } from '../lib/money';
+import type { ApiDeps } from './deps';
+import { HttpError, notFound } from './errors';
+import type { CreateInvoiceBody } from './schemas';
+import type { ProductRow } from './views';
+import { startInvoiceWorkflow } from './workflows';
+
+type Item = InvoiceRow['items'][number];
+
+/**
+ * Creates an invoice and starts its workflow, which signs the checkout link. With an Idempotency-Key, the same key
+ * and body give the same invoice; the same key with another body is refused (409). Returns the invoice row with
+ * its checkout link, and whether it was created now.
+ */
+export async function createInvoice(
+  deps: ApiDeps,
+  merchant: MerchantRow,
+  body: CreateInvoiceBody,
+  idempotencyKey: string | undefined,
+): Promise<{ invoice: InvoiceRow; created: boolean }> {
+  const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
+  if (idempotencyKey !== undefined) {
+    const existing = await findByKey(deps, merchant.id, idempotencyKey);
+    if (existing) return { invoice: await replay(deps, existing, requestHash), created: false };
+  }
+
+  const { items, currency, productId } = await resolveItems(deps, merchant, body);
+  const amountMinor = items.reduce((sum, i) => sum + i.unitPriceMinor * i.quantity, 0);
+  if (!Number.isSafeInteger(amountMinor)) throw new HttpError(400, 'invalid_request', 'Invoice total is too large');
+  const now = deps.clock();
+  const expiresIn = body.expiresIn ?? deps.config.invoiceExpiresInSeconds;
+  const [inserted] = await deps
+    .db<InvoiceRow>('invoices')
+    .insert({
+      id: newId('inv'),
+      merchant_id: merchant.id,
+      product_id: productId,
+      items: JSON.stringify(items) as unknown as Item[],
+      amount_minor: amountMinor,
+      currency,
+      expires_at: new Date(now.getTime() + expiresIn * 1000),
+      customer_email: body.customerEmail ?? null,
+      external_id: body.externalId ?? null,
+      idempotency_key: idempotencyKey ?? null,
+      request_hash: requestHash,
+    })
+    .onConflict(['merchant_id', 'idempotency_key'])
+    .ignore()
+    .returning('*');
+  if (!inserted) {
+    // Another request with the same key won the race: answer as its replay.
+    const winner = await findByKey(deps, merchant.id, idempotencyKey!);
+    return { invoice: await replay(deps, winner!, requestHash), created: false };
+  }
+  await deps.db('invoice_events').insert({
+    invoice_id: inserted.id,
+    type: 'created',
+    to_status: inserted.status,
+    cause: productId ? `order link of product ${productId}` : 'POST /v1/invoices',
+  });
+  return { invoice: await withCheckoutLink(deps, inserted), created: true };
+}
+
+async function findByKey(deps: ApiDeps, merchantId: string, key: string) {
+  return deps.db<InvoiceRow>('invoices').where({ merchant_id: merchantId, idempotency_key: key }).first();
+}
+
+async function replay(deps: ApiDeps, existing: InvoiceRow, requestHash: string): Promise<InvoiceRow> {
+  if (existing.request_hash !== requestHash) {
+    throw new HttpError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request body');
+  }
+  return existing.checkout_url === null ? withCheckoutLink(deps, existing) : existing;
+}
+
+/** Runs the workflow to get the link; if Temporal cannot be reached, the invoice stays and a retry completes it. */
+async function withCheckoutLink(deps: ApiDeps, invoice: InvoiceRow): Promise<InvoiceRow> {
+  try {
+    await startInvoiceWorkflow(deps.temporal, invoice);
+  } catch (err) {
+    deps.log('could not start invoice workflow', { invoiceId: invoice.id, error: String(err) });
+    const now = await deps.db<InvoiceRow>('invoices').where({ id: invoice.id }).first();
+    if (now?.checkout_url) return now; // the workflow had already made it
+    throw new HttpError(
+      503,
+      'temporal_unavailable',
+      `Invoice ${invoice.id} was created but its checkout link could not be made yet; retry with the same Idempotency-Key`,
+    );
+  }
+  return (await deps.db<InvoiceRow>('invoices').where({ id: invoice.id }).first())!;
+}
+
+async function resolveItems(
+  deps: ApiDeps,
+  merchant: MerchantRow,
+  body: CreateInvoiceBody,
+): Promise<{ items: Item[]; currency: string; productId: string | null }> {
+  if ('productId' in body) {
+    const product = await deps
+      .db<ProductRow>('products')
+      .where({ id: body.productId, merchant_id: merchant.id })
+      .first();
+    if (!product) throw notFound('Product');
+    if (!product.active) throw new HttpError(422, 'product_inactive', 'This product is no longer sold');
+    return {
+      items: [{ name: product.name, unitPriceMinor: product.price_minor, quantity: body.quantity ?? 1 }],
+      currency: product.currency,
+      productId: product.id,
+    };
+  }
+  return {
+    items: body.items.map((i) => ({
+      name: i.name,
+      unitPriceMinor: toMinorUnits(i.price, body.currency),
+      quantity: i.quantity,
+    })),
+    currency: body.currency,
+    productId: null,
+  };
+}

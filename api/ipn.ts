@@ -1,0 +1,203 @@
+import type { InvoiceRow } from '../activities/invoices';
+import { loadMerchant } from '../lib/merchants';
+import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
+import type { PaymentEvent } from '../workflows/shared';
+import type { ApiDeps } from './deps';
+import { deliverPaymentEvent } from './workflows';
+
+export interface IpnRequest {
+  readonly merchantId: string;
+  readonly rawBody: Buffer;
+  readonly headers: Record<string, unknown>;
+  readonly remoteAddr: string | undefined;
+}
+
+export interface IpnResponse {
+  readonly status: 200 | 400 | 404 | 503;
+  readonly body: string;
+  /** Set when the IPN was stored and awaits delivery to its workflow. */
+  readonly deliver?: number;
+}
+
+export interface IpnEventRow {
+  id: number;
+  merchant_id: string;
+  raw_body: Buffer;
+  headers: unknown;
+  remote_addr: string | null;
+  verdict: string;
+  algorithm: string | null;
+  dedup_key: string | null;
+  refno: string | null;
+  refnoext: string | null;
+  order_status: string | null;
+  ipn_date: string | null;
+  invoice_id: string | null;
+  unknown_invoice: boolean;
+  delivery_state: 'not_applicable' | 'pending' | 'delivered';
+  delivery_attempts: number;
+  delivered_at: Date | null;
+  outcome: string | null;
+  outcome_at: Date | null;
+  duplicate_count: number;
+  received_at: Date;
+  last_received_at: Date;
+}
+
+/**
+ * DESIGN.md §4: verify the raw bytes, store them durably, then answer with the read receipt. A bad signature is
+ * stored as an attempt and answered 400 without a receipt; a database that cannot take the event is answered 503
+ * without a receipt, so 2Checkout retries. Nothing is signalled here: the caller delivers after answering.
+ */
+export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnResponse> {
+  let merchant;
+  try {
+    merchant = await loadMerchant(deps.db, deps.secretBox, req.merchantId);
+  } catch (err) {
+    deps.log('IPN: merchant lookup failed', { merchantId: req.merchantId, error: String(err) });
+    return { status: 503, body: 'Temporarily unavailable' };
+  }
+  if (!merchant) return { status: 404, body: 'Unknown merchant' };
+
+  let ipn: Ipn;
+  try {
+    ipn = parseIpn(req.rawBody);
+  } catch (err) {
+    if (!(err instanceof IpnParseError)) throw err;
+    await storeRejected(deps, req, 'malformed', null);
+    return { status: 400, body: `Malformed IPN: ${err.message}` };
+  }
+  const verdict = verifyIpnSignature(ipn, merchant.secretKey, { allowMd5: merchant.allowMd5Ipn });
+  if (!verdict.ok) {
+    await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null);
+    return { status: 400, body: `IPN signature not verified: ${verdict.reason}` };
+  }
+
+  const refNo = ipn.get('REFNO') ?? '';
+  const orderStatus = ipn.get('ORDERSTATUS') ?? '';
+  const ipnDate = ipn.get('IPN_DATE') ?? '';
+  const refNoExt = ipn.get('REFNOEXT') ?? '';
+  let stored: Pick<IpnEventRow, 'id' | 'delivery_state'>;
+  try {
+    const invoice = refNoExt
+      ? await deps.db<InvoiceRow>('invoices').where({ id: refNoExt, merchant_id: merchant.id }).first('id')
+      : undefined;
+    if (!invoice)
+      deps.log('IPN for no invoice of this merchant: stored and flagged', { merchantId: merchant.id, refNo, refNoExt });
+    const [row] = await deps
+      .db<IpnEventRow>('ipn_events')
+      .insert({
+        merchant_id: merchant.id,
+        raw_body: req.rawBody,
+        headers: JSON.stringify(req.headers),
+        remote_addr: req.remoteAddr ?? null,
+        verdict: 'verified',
+        algorithm: verdict.algorithm,
+        dedup_key: `${refNo}:${orderStatus}:${ipnDate}`,
+        refno: refNo,
+        refnoext: refNoExt,
+        order_status: orderStatus,
+        ipn_date: ipnDate,
+        invoice_id: invoice?.id ?? null,
+        unknown_invoice: !invoice,
+        delivery_state: invoice ? 'pending' : 'not_applicable',
+      })
+      .onConflict(['merchant_id', 'dedup_key'])
+      .merge({
+        duplicate_count: deps.db.raw('ipn_events.duplicate_count + 1') as unknown as number,
+        last_received_at: deps.db.fn.now() as unknown as Date,
+      })
+      .returning(['id', 'delivery_state']);
+    stored = row!;
+  } catch (err) {
+    deps.log('IPN could not be stored: answered 503 without receipt', {
+      merchantId: merchant.id,
+      refNo,
+      error: String(err),
+    });
+    return { status: 503, body: 'Temporarily unavailable' };
+  }
+  return {
+    status: 200,
+    body: buildReadReceipt(ipn, merchant.secretKey, verdict.algorithm, deps.clock()),
+    ...(stored.delivery_state === 'pending' && { deliver: stored.id }),
+  };
+}
+
+async function storeRejected(deps: ApiDeps, req: IpnRequest, verdict: string, algorithm: string | null): Promise<void> {
+  try {
+    await deps.db('ipn_events').insert({
+      merchant_id: req.merchantId,
+      raw_body: req.rawBody,
+      headers: JSON.stringify(req.headers),
+      remote_addr: req.remoteAddr ?? null,
+      verdict,
+      algorithm,
+      delivery_state: 'not_applicable',
+    });
+  } catch (err) {
+    deps.log('rejected IPN attempt could not be stored', { merchantId: req.merchantId, error: String(err) });
+  }
+}
+
+/**
+ * Signals a stored IPN to its invoice's workflow and marks it delivered once Temporal has accepted it. Failure leaves
+ * it pending for the relay. Delivery is at least once; the workflow ignores duplicates by IPN id.
+ */
+export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boolean> {
+  const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, delivery_state: 'pending' }).first();
+  if (!event || event.invoice_id === null) return false;
+  const invoice = await deps.db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first();
+  if (!invoice) return false;
+  const ipn = parseIpn(event.raw_body);
+  const payment: PaymentEvent = {
+    ipnEventId: event.id,
+    refNo: event.refno ?? '',
+    orderStatus: event.order_status ?? '',
+    ipnDate: event.ipn_date ?? '',
+    testOrder: ipn.get('TEST_ORDER') === '1',
+  };
+  try {
+    await deliverPaymentEvent(deps.temporal, invoice, payment);
+  } catch (err) {
+    await deps.db('ipn_events').where({ id: event.id }).increment('delivery_attempts', 1);
+    deps.log('IPN not yet delivered to its workflow; the relay will retry', { ipnEventId, error: String(err) });
+    return false;
+  }
+  await deps
+    .db('ipn_events')
+    .where({ id: event.id })
+    .update({
+      delivery_state: 'delivered',
+      delivered_at: deps.db.fn.now(),
+      delivery_attempts: deps.db.raw('delivery_attempts + 1'),
+    });
+  return true;
+}
+
+/** The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. */
+export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const tick = async () => {
+    const pending = await deps
+      .db('ipn_events')
+      .where({ delivery_state: 'pending' })
+      .andWhere('received_at', '<', deps.db.raw("now() - interval '1 second'"))
+      .orderBy('id')
+      .limit(100)
+      .pluck<number[]>('id');
+    for (const id of pending) await deliverIpn(deps, id);
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((err: unknown) => deps.log('IPN relay pass failed', { error: String(err) }))
+      .finally(() => (running = undefined));
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

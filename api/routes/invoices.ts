@@ -1,0 +1,110 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { Router, type RequestHandler } from 'express';
+import type { InvoiceRow } from '../../activities/invoices';
+import { cancelUpdate, INVOICE_STATUSES, workflowIdOf, type InvoiceStatus } from '../../workflows/shared';
+import { merchantOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError, notFound } from '../errors';
+import { createInvoice } from '../invoices';
+import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery } from '../schemas';
+import { invoiceEventView, invoiceView, type InvoiceEventRow } from '../views';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Invoices: create (idempotent), read with the audit trail, list with cursor paging, cancel. */
+export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
+  const { db, temporal } = deps;
+  const router = Router();
+
+  const own = async (merchantId: string, id: string) => {
+    const row = await db<InvoiceRow>('invoices').where({ id, merchant_id: merchantId }).first();
+    if (!row) throw notFound('Invoice');
+    return row;
+  };
+
+  /** POST /v1/invoices — answers 201 with the signed `checkoutUrl`; `Idempotency-Key` makes retries safe. */
+  router.post('/v1/invoices', requireMerchant, async (req, res) => {
+    const key = req.get('Idempotency-Key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+    }
+    const body = createInvoiceBody.parse(req.body);
+    const { invoice } = await createInvoice(deps, merchantOf(res.locals), body, key);
+    res.status(201).json(invoiceView(invoice));
+  });
+
+  /** GET /v1/invoices?status=&limit=&cursor= — newest first. */
+  router.get('/v1/invoices', requireMerchant, async (req, res) => {
+    const q = listInvoicesQuery.parse(req.query);
+    if (q.status !== undefined && !INVOICE_STATUSES.includes(q.status as InvoiceStatus)) {
+      throw new HttpError(400, 'invalid_request', `status must be one of ${INVOICE_STATUSES.join(', ')}`);
+    }
+    const query = db<InvoiceRow & { cursor_at: string }>('invoices')
+      .select('*', db.raw('created_at::text as cursor_at'))
+      .where({ merchant_id: merchantOf(res.locals).id })
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(q.limit + 1);
+    if (q.status !== undefined) void query.where('status', q.status);
+    if (q.cursor !== undefined) {
+      const [at, id] = decodeCursor(q.cursor);
+      void query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [at, id]);
+    }
+    const rows = (await query) as (InvoiceRow & { cursor_at: string })[];
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    res.json({
+      data: page.map(invoiceView),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+    });
+  });
+
+  /** GET /v1/invoices/{id} — with its audit trail. */
+  router.get('/v1/invoices/:id', requireMerchant, async (req, res) => {
+    const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
+    const events = await db<InvoiceEventRow>('invoice_events').where({ invoice_id: invoice.id }).orderBy('id');
+    res.json({ ...invoiceView(invoice), events: events.map(invoiceEventView) });
+  });
+
+  /** POST /v1/invoices/{id}/cancel — only while awaiting payment; the workflow decides, by Workflow Update. */
+  router.post('/v1/invoices/:id/cancel', requireMerchant, async (req, res) => {
+    const body = cancelInvoiceBody.parse(req.body ?? {});
+    const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
+    const refuse = (status: string) =>
+      new HttpError(
+        409,
+        'invoice_not_cancelable',
+        `Only an invoice awaiting payment can be canceled; this one is ${status}`,
+      );
+    if (invoice.status !== 'awaiting_payment') throw refuse(invoice.status);
+    try {
+      await temporal.workflow.getHandle(workflowIdOf(invoice.id)).executeUpdate(cancelUpdate, { args: [body] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw refuse((await own(invoice.merchant_id, invoice.id)).status);
+      if (err instanceof WorkflowNotFoundError)
+        throw new HttpError(409, 'invoice_not_cancelable', 'The invoice workflow is not running');
+      throw new HttpError(503, 'temporal_unavailable', 'Could not reach the invoice workflow; retry');
+    }
+    res.json(invoiceView(await own(invoice.merchant_id, invoice.id)));
+  });
+
+  return router;
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'invalid_request', 'cursor is not one this API gave out');
+}

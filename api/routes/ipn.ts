@@ -1,0 +1,36 @@
+import express, { Router } from 'express';
+import type { ApiDeps } from '../deps';
+import { deliverIpn, receiveIpn } from '../ipn';
+
+/** The IPN receiver of DESIGN.md §4: raw bytes in, read receipt out; delivery to the workflow after answering. */
+export function ipnRoutes(deps: ApiDeps) {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: deps.config.ipnBodyLimit });
+
+  /** 2Checkout checks an IPN URL with a GET when the merchant saves it. */
+  router.get('/ipn/2checkout/:merchantId', (_req, res) => {
+    res.type('text').send('IPN endpoint');
+  });
+
+  /** POST /ipn/2checkout/{merchantId} — 2Checkout's IPN. */
+  router.post('/ipn/2checkout/:merchantId', raw, async (req, res) => {
+    const result = await receiveIpn(deps, {
+      merchantId: String(req.params.merchantId),
+      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      headers: req.headers,
+      remoteAddr: req.socket.remoteAddress,
+    });
+    res
+      .status(result.status)
+      .type(result.status === 200 ? 'html' : 'text')
+      .send(result.body);
+    if (result.deliver !== undefined) {
+      // The fast path, once 2Checkout has its receipt; the relay covers a failure here.
+      deliverIpn(deps, result.deliver).catch((err: unknown) =>
+        deps.log('IPN fast path failed', { error: String(err) }),
+      );
+    }
+  });
+
+  return router;
+}

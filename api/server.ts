@@ -1,0 +1,43 @@
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../lib/db';
+import { createSecretBox } from '../lib/secret-box';
+import { createApp } from './app';
+import { loadApiConfig } from './config';
+import type { ApiDeps } from './deps';
+import { startIpnRelay } from './ipn';
+
+/** The api process: HTTP on PORT, the IPN relay, graceful shutdown on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadApiConfig(process.env);
+  const db = createDb(config.databaseUrl);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const deps: ApiDeps = {
+    db,
+    temporal: new Client({ connection, namespace: config.temporalNamespace }),
+    secretBox: createSecretBox(config.secretsKey),
+    config,
+    clock: () => new Date(),
+    log: (message, fields) => console.log(JSON.stringify({ level: 'info', message, ...fields })),
+  };
+  const relay = startIpnRelay(deps, config.ipnRelayIntervalMs);
+  const server = createApp(deps).listen(config.port, () => console.log(`api listening on ${config.publicUrl}`));
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => {
+      void relay
+        .stop()
+        .then(() => Promise.all([db.destroy(), connection.close()]))
+        .then(() => process.exit(0));
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
+import { startIpnRelay } from '../../api/ipn';
+import { createSecretBox } from '../../lib/secret-box';
+import { createWorker } from '../../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
+import { createTestDatabase } from './db';
+import { installQuietRuntime } from './temporal';
+import { TEMPORAL_CLI } from './tools';
+import { startTwoCheckoutStandIn } from './twocheckout-stand-in';
+
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+/**
+ * The service wired as in production, in this process: a fresh database, the real Temporal dev server, the real
+ * worker and activities, the api on a real port, and a stand-in for 2Checkout's REST API on another.
+ */
+export async function startStack(opts: { apiClock?: () => Date } = {}) {
+  installQuietRuntime();
+  const database = await createTestDatabase();
+  await database.db.migrate.latest();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_CLI },
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
+    },
+  });
+  const secretBox = createSecretBox(randomBytes(32).toString('base64'));
+  const merchants = new Map<string, string>();
+  const twoCheckout = await startTwoCheckoutStandIn(merchants);
+
+  const logs: { message: string; fields?: Record<string, unknown> }[] = [];
+  const deps: ApiDeps = {
+    db: database.db,
+    temporal: env.client,
+    secretBox,
+    config: {
+      publicUrl: 'http://placeholder',
+      adminToken: ADMIN_TOKEN,
+      invoiceExpiresInSeconds: 86400,
+      ipnBodyLimit: 64 * 1024,
+      temporalNamespace: 'default',
+    },
+    clock: opts.apiClock ?? (() => new Date()),
+    log: (message, fields) => logs.push({ message, fields }),
+  };
+  const server = createApp(deps).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (deps.config as { publicUrl: string }).publicUrl = apiUrl;
+  const relay = startIpnRelay(deps, 500);
+
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    deps: {
+      db: database.db,
+      secretBox,
+      sandboxUrl: twoCheckout.url,
+      publicUrl: apiUrl,
+      fetch: globalThis.fetch,
+      clock: () => new Date(),
+    },
+  });
+  const running = worker.run();
+
+  async function call(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(opts.token && { Authorization: `Bearer ${opts.token}` }),
+        ...(opts.body !== undefined && { 'Content-Type': 'application/json' }),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    const text = await response.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, json, text, headers: response.headers };
+  }
+
+  return {
+    apiUrl,
+    db: database.db,
+    env,
+    twoCheckout,
+    merchants,
+    secretBox,
+    logs,
+    call,
+    async close() {
+      await relay.stop();
+      await new Promise((resolve) => server.close(resolve));
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await twoCheckout.close();
+      await database.drop();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;

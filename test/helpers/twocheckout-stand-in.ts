@@ -1,0 +1,55 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { REST_AUTH_HEADER, verifyRestAuthHeader } from '../../lib/twocheckout';
+
+/** An order as 2Checkout's REST API 6.0 returns it (the fields the service reads). */
+export interface StandInOrder {
+  RefNo: string;
+  OrderNo?: string;
+  ExternalReference: string;
+  Status: string;
+  ApproveStatus: string;
+  Currency: string;
+  GrossPrice: string | number;
+  TestOrder?: boolean;
+}
+
+/**
+ * A minimal stand-in for 2Checkout's REST API until the sandbox exists: real HTTP, the real authentication check
+ * (protocol module), orders the test puts in. Answers 401 to a bad `X-Avangate-Authentication`, 404 to unknown orders.
+ */
+export async function startTwoCheckoutStandIn(merchants: Map<string, string> /* merchant code → Secret Key */) {
+  const orders = new Map<string, StandInOrder>();
+  const requests: string[] = [];
+  const app = express();
+  app.use((req, res, next) => {
+    requests.push(`${req.method} ${req.originalUrl}`);
+    const auth = verifyRestAuthHeader(req.get(REST_AUTH_HEADER), {
+      secretKeyFor: (code) => merchants.get(code),
+      now: new Date(),
+      maxSkewMs: 10 * 60_000,
+    });
+    if (!auth.ok) {
+      res.status(401).json({ error_code: 'AUTHENTICATION_ERROR', message: auth.reason });
+      return;
+    }
+    next();
+  });
+  app.get('/rest/6.0/orders/', (req, res) => {
+    const ref = typeof req.query.ExternalRefNo === 'string' ? req.query.ExternalRefNo : '';
+    res.json({ Items: [...orders.values()].filter((o) => o.ExternalReference === ref), Pagination: {} });
+  });
+  app.get('/rest/6.0/orders/:refNo/', (req, res) => {
+    const order = orders.get(req.params.refNo);
+    if (!order) res.status(404).json({ error_code: 'NOT_FOUND', message: 'Order not found' });
+    else res.json(order);
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    orders,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,285 @@
+import { parseIpn, verifyBuyLink, verifyReadReceipt } from '../../lib/twocheckout';
+import { SEARCH_ATTRIBUTES, workflowIdOf } from '../../workflows/shared';
+import { eventually } from '../helpers/eventually';
+import { signedIpnBody } from '../helpers/ipn';
+import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+
+const SECRET_KEY = 'k3y!Секрет#2CO'; // non-ASCII on purpose: keys are bytes too
+const BUY_LINK_WORD = 'Bq7&uL!m2Zx#9pRt';
+
+describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
+  jest.setTimeout(120_000);
+  let stack: Stack;
+  let apiKey: string;
+  let merchantId: string;
+  let productId: string;
+  let refNos = 100000;
+  let apiClockOffsetMs = 0; // lets a test create an invoice that expires in seconds, through the real API
+
+  beforeAll(async () => {
+    stack = await startStack({ apiClock: () => new Date(Date.now() + apiClockOffsetMs) });
+    const merchant = await stack.call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Test shop',
+        twocheckout: {
+          merchantCode: '250000000001',
+          secretKey: SECRET_KEY,
+          buyLinkSecretWord: BUY_LINK_WORD,
+          environment: 'sandbox',
+          testOrders: true,
+        },
+      },
+    });
+    expect(merchant.status).toBe(201);
+    ({ apiKey, id: merchantId } = merchant.json);
+    stack.merchants.set('250000000001', SECRET_KEY);
+    const product = await stack.call('POST', '/v1/products', {
+      token: apiKey,
+      body: { name: 'Test product', price: '50.00', currency: 'RUB' },
+    });
+    expect(product.status).toBe(201);
+    productId = product.json.id;
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const createInvoice = async (headers: Record<string, string> = {}, body: unknown = { productId }) =>
+    stack.call('POST', '/v1/invoices', { token: apiKey, body, headers });
+  const invoice = async (id: string) => (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json;
+  const postIpn = (body: string, to = merchantId) =>
+    fetch(`${stack.apiUrl}/ipn/2checkout/${to}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+  const paidOrder = (invoiceId: string, refNo: string) => ({
+    RefNo: refNo,
+    OrderNo: '1001',
+    ExternalReference: invoiceId,
+    Status: 'COMPLETE',
+    ApproveStatus: 'OK',
+    Currency: 'RUB',
+    GrossPrice: 50,
+    TestOrder: true,
+  });
+
+  it('When a merchant creates an invoice, then it answers 201 with a signed checkout link the workflow made', async () => {
+    const created = await createInvoice();
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ status: 'awaiting_payment', amount: '50.00', currency: 'RUB', late: false });
+    const link = new URL(created.json.checkoutUrl);
+    expect(`${link.origin}${link.pathname}`).toBe(`${stack.twoCheckout.url}/checkout/buy/`);
+    const verified = verifyBuyLink(link.searchParams, BUY_LINK_WORD, new Date());
+    expect(verified).toMatchObject({
+      ok: true,
+      params: {
+        merchant: '250000000001',
+        'order-ext-ref': created.json.id,
+        prod: 'Test product',
+        price: '50.00',
+        currency: 'RUB',
+        test: '1',
+        lock: '1',
+        expiration: String(Math.floor(Date.parse(created.json.expiresAt) / 1000)),
+        'return-url': `${stack.apiUrl}/pay/return?invoice=${created.json.id}`,
+      },
+    });
+    const described = await stack.env.client.workflow.getHandle(workflowIdOf(created.json.id)).describe();
+    expect(described.status.name).toBe('RUNNING');
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.merchantId)).toBe(merchantId);
+    expect(described.memo).toEqual({ amount: '50.00', currency: 'RUB' });
+  });
+
+  it('When 2Checkout sends a signed IPN for a paid order, then the receipt verifies and the invoice turns paid by itself', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+
+    const response = await postIpn(body);
+    const receipt = await response.text();
+    expect(response.status).toBe(200);
+    expect(verifyReadReceipt(parseIpn(Buffer.from(body)), SECRET_KEY, receipt, 'sha3-256')).toBe(true);
+
+    const paid = await eventually(async () => {
+      const i = await invoice(created.id);
+      return i.status === 'paid' ? i : undefined;
+    });
+    expect(paid).toMatchObject({
+      status: 'paid',
+      late: false,
+      twocheckout: { refNo, orderNo: '1001', testOrder: true },
+    });
+    expect(paid.events.map((e: { type: string; to: string | null }) => [e.type, e.to])).toEqual([
+      ['created', 'awaiting_payment'],
+      ['checkout_link_created', null],
+      ['status_changed', 'paid'],
+    ]);
+    const ipn = await stack.db('ipn_events').where({ refno: refNo }).first();
+    expect(ipn).toMatchObject({
+      verdict: 'verified',
+      algorithm: 'sha3-256',
+      invoice_id: created.id,
+      delivery_state: 'delivered',
+    });
+    await eventually(async () =>
+      (await stack.db('ipn_events').where({ id: ipn.id }).first()).outcome ? true : undefined,
+    );
+
+    const handle = stack.env.client.workflow.getHandle(workflowIdOf(created.id));
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus)).toBe('paid');
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.twoCheckoutRefNo)).toBe(refNo);
+    const listed = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const wf of stack.env.client.workflow.list({
+        query: `InvoiceStatus = "paid" AND InvoiceId = "${created.id}"`,
+      })) {
+        ids.push(wf.workflowId);
+      }
+      return ids.length ? ids : undefined;
+    });
+    expect(listed).toEqual([workflowIdOf(created.id)]);
+  });
+
+  it('When a correctly signed IPN names an order 2Checkout does not confirm, then the invoice stays unpaid', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++); // no such order at 2Checkout
+    const response = await postIpn(
+      signedIpnBody(SECRET_KEY, {
+        refNo,
+        invoiceId: created.id,
+        orderStatus: 'COMPLETE',
+        total: '50.00',
+        currency: 'RUB',
+      }),
+    );
+    expect(response.status).toBe(200);
+    const outcome = await eventually(
+      async () => (await stack.db('ipn_events').where({ refno: refNo }).first())?.outcome ?? undefined,
+    );
+    expect(outcome).toMatch(/^not_confirmed/);
+    expect(await invoice(created.id)).toMatchObject({ status: 'awaiting_payment' });
+    expect(stack.twoCheckout.requests).toContain(`GET /rest/6.0/orders/${refNo}/`);
+  });
+
+  it('When an IPN has a bad signature, then it is refused with 400 and no receipt, stored as an attempt, and nothing changes', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const forged = signedIpnBody('not the secret key', {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+
+    const response = await postIpn(forged);
+    const text = await response.text();
+    expect(response.status).toBe(400);
+    expect(text).not.toMatch(/<EPAYMENT>|<sig /);
+    const attempts = await stack.db('ipn_events').where({ merchant_id: merchantId, verdict: 'bad_signature' });
+    expect(attempts.some((a: { raw_body: Buffer }) => a.raw_body.toString() === forged)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await invoice(created.id)).toMatchObject({ status: 'awaiting_payment' });
+    expect(stack.twoCheckout.requests).not.toContain(`GET /rest/6.0/orders/${refNo}/`);
+  });
+
+  it('When the same Idempotency-Key is sent again, then the same body gives the same invoice and another body is refused', async () => {
+    const key = `order-${Date.now()}`;
+    const first = await createInvoice({ 'Idempotency-Key': key });
+    const again = await createInvoice({ 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.json).toEqual(first.json);
+    const other = await createInvoice({ 'Idempotency-Key': key }, { productId, quantity: 2 });
+    expect(other).toMatchObject({ status: 409, json: { error: { code: 'idempotency_key_reused' } } });
+    expect(await stack.db('invoices').where({ idempotency_key: key }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  const expiringSoon = async () => {
+    apiClockOffsetMs = -58_000; // expiresIn 60 s from a clock 58 s behind: due in 2 s
+    try {
+      return (await createInvoice({}, { productId, expiresIn: 60 })).json;
+    } finally {
+      apiClockOffsetMs = 0;
+    }
+  };
+
+  it('When an invoice reaches its expiry and 2Checkout has no order for it, then it expires', async () => {
+    const created = await expiringSoon();
+    const expired = await eventually(async () => {
+      const i = await invoice(created.id);
+      return i.status === 'expired' ? i : undefined;
+    });
+    expect(expired.statusReason).toBe('expired: no payment before the deadline, none found at 2Checkout');
+    expect(stack.twoCheckout.requests).toContain(`GET /rest/6.0/orders/?ExternalRefNo=${created.id}`);
+  });
+
+  it('When an invoice reaches its expiry and 2Checkout has a paid order whose IPN never came, then it is paid', async () => {
+    const created = await expiringSoon();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const paid = await eventually(async () => {
+      const i = await invoice(created.id);
+      return i.status === 'paid' ? i : undefined;
+    });
+    expect(paid).toMatchObject({ late: false, twocheckout: { refNo } });
+  });
+
+  it('When the merchant cancels an unpaid invoice, then it is canceled; cancelling again or a paid one is refused', async () => {
+    const { json: paidOne } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(paidOne.id, refNo));
+    await postIpn(
+      signedIpnBody(SECRET_KEY, {
+        refNo,
+        invoiceId: paidOne.id,
+        orderStatus: 'COMPLETE',
+        total: '50.00',
+        currency: 'RUB',
+      }),
+    );
+    await eventually(async () => ((await invoice(paidOne.id)).status === 'paid' ? true : undefined));
+    const refused = await stack.call('POST', `/v1/invoices/${paidOne.id}/cancel`, { token: apiKey });
+    expect(refused).toMatchObject({ status: 409, json: { error: { code: 'invoice_not_cancelable' } } });
+
+    const { json: created } = await createInvoice();
+    const canceled = await stack.call('POST', `/v1/invoices/${created.id}/cancel`, {
+      token: apiKey,
+      body: { reason: 'customer left' },
+    });
+    expect(canceled).toMatchObject({
+      status: 200,
+      json: { status: 'canceled', statusReason: 'canceled by the merchant: customer left' },
+    });
+    const again = await stack.call('POST', `/v1/invoices/${created.id}/cancel`, { token: apiKey });
+    expect(again).toMatchObject({ status: 409, json: { error: { code: 'invoice_not_cancelable' } } });
+    const state = await stack.env.client.workflow.getHandle(workflowIdOf(created.id)).describe();
+    expect(state.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus)).toBe('canceled');
+  });
+
+  it('When another merchant asks for this invoice, then it is not found', async () => {
+    const { json: created } = await createInvoice();
+    const other = await stack.call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Other',
+        twocheckout: { merchantCode: 'X', secretKey: 'x', buyLinkSecretWord: 'y', environment: 'sandbox' },
+      },
+    });
+    const seen = await stack.call('GET', `/v1/invoices/${created.id}`, { token: other.json.apiKey });
+    expect(seen).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
+    const list = await stack.call('GET', '/v1/invoices', { token: other.json.apiKey });
+    expect(list.json).toEqual({ data: [], nextCursor: null });
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The invoice state machine (DESIGN.md §3) as pure functions, shared by the workflow (what to do) and the
+ * activities (the conditional update that does it). No I/O: safe in the workflow sandbox.
+ */
+import { fromMinorUnits } from '../lib/money';
+import type { InvoiceStatus } from './shared';
+
+/** For each target status, the statuses it may be reached from: the `where status in (…)` of every write. */
+export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
+  awaiting_payment: [],
+  processing: ['awaiting_payment'],
+  paid: ['awaiting_payment', 'processing', 'expired', 'canceled', 'disputed'],
+  expired: ['awaiting_payment'],
+  canceled: ['awaiting_payment'],
+  failed: ['awaiting_payment', 'processing'],
+  refunded: ['paid', 'partially_refunded'],
+  partially_refunded: ['paid', 'partially_refunded'],
+  disputed: ['paid', 'partially_refunded'],
+  charged_back: ['disputed'],
+  needs_review: [
+    'awaiting_payment',
+    'processing',
+    'paid',
+    'expired',
+    'canceled',
+    'failed',
+    'refunded',
+    'partially_refunded',
+    'disputed',
+    'charged_back',
+  ],
+};
+
+/** A 2Checkout order as its REST API 6.0 describes it, reduced to what decides payment. */
+export interface TwoCheckoutOrder {
+  readonly refNo: string;
+  readonly orderNo: string | null;
+  readonly externalReference: string | null;
+  /** `Status`: PENDING, AUTHRECEIVED, COMPLETE, REVERSED, REFUND, CANCELED. */
+  readonly status: string;
+  /** `ApproveStatus` (anti-fraud): WAITING, OK, FRAUD, INVALIDDATA. */
+  readonly approveStatus: string | null;
+  readonly currency: string;
+  /** `GrossPrice` in minor units of `currency`; null when 2Checkout's value could not be read exactly. */
+  readonly grossMinor: number | null;
+  readonly grossPrice: string;
+  readonly testOrder: boolean | null;
+}
+
+export interface InvoiceFacts {
+  readonly invoiceId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly acceptTestOrders: boolean;
+}
+
+export type Verdict =
+  | { readonly kind: 'paid'; readonly reason: string }
+  | { readonly kind: 'in_flight'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'needs_review'; readonly reason: string }
+  /** 2Checkout does not confirm this order as one for this invoice: nothing changes. */
+  | { readonly kind: 'not_confirmed'; readonly reason: string }
+  /** Ours, but nothing this lifecycle acts on yet (refunds and chargebacks come with their own rules). */
+  | { readonly kind: 'no_change'; readonly reason: string };
+
+const PAID_STATUSES = new Set(['COMPLETE', 'AUTHRECEIVED']);
+const REJECTED_APPROVALS = new Set(['FRAUD', 'INVALIDDATA']);
+
+/**
+ * What an order, as 2Checkout's API reports it, means for this invoice. "Verified paid" (§3): Status COMPLETE or
+ * AUTHRECEIVED, ApproveStatus not FRAUD/INVALIDDATA, ExternalReference = invoice id, gross amount and currency =
+ * the invoice's. `ipnSaysTest` is the IPN's TEST_ORDER, for when the API does not say.
+ */
+export function judgeOrder(order: TwoCheckoutOrder | null, invoice: InvoiceFacts, ipnSaysTest = false): Verdict {
+  if (!order) return { kind: 'not_confirmed', reason: '2Checkout has no such order' };
+  const ref = `2Checkout order ${order.refNo}`;
+  if (order.externalReference !== invoice.invoiceId) {
+    return {
+      kind: 'not_confirmed',
+      reason: `${ref} belongs to ${order.externalReference ?? 'no invoice'}, not this one`,
+    };
+  }
+  if (order.currency !== invoice.currency || order.grossMinor !== invoice.amountMinor) {
+    const expected = `${fromMinorUnits(invoice.amountMinor, invoice.currency)} ${invoice.currency}`;
+    return { kind: 'needs_review', reason: `${ref}: amount ${order.grossPrice} ${order.currency} ≠ ${expected}` };
+  }
+  if ((order.testOrder ?? ipnSaysTest) && !invoice.acceptTestOrders) {
+    return { kind: 'needs_review', reason: `${ref} is a test order, and this merchant does not accept test orders` };
+  }
+  if (order.approveStatus !== null && REJECTED_APPROVALS.has(order.approveStatus)) {
+    return { kind: 'failed', reason: `${ref} refused by 2Checkout's anti-fraud review (${order.approveStatus})` };
+  }
+  if (PAID_STATUSES.has(order.status)) {
+    return order.approveStatus === 'WAITING'
+      ? { kind: 'in_flight', reason: `${ref} is ${order.status}, waiting for 2Checkout's anti-fraud review` }
+      : { kind: 'paid', reason: `${ref} verified ${order.status} with 2Checkout's API` };
+  }
+  switch (order.status) {
+    case 'PENDING':
+      return { kind: 'in_flight', reason: `${ref} is PENDING at 2Checkout` };
+    case 'REVERSED':
+    case 'CANCELED':
+      return { kind: 'failed', reason: `${ref} is ${order.status} at 2Checkout` };
+    case 'REFUND':
+      return { kind: 'no_change', reason: `${ref} is REFUND at 2Checkout` };
+    default:
+      return { kind: 'needs_review', reason: `${ref} has a status this service does not know: ${order.status}` };
+  }
+}
+
+/** The target status of a verdict from `from`, or null when nothing changes. */
+export function targetOf(verdict: Verdict, from: InvoiceStatus): InvoiceStatus | null {
+  const to: InvoiceStatus | null =
+    verdict.kind === 'paid'
+      ? 'paid'
+      : verdict.kind === 'in_flight'
+        ? 'processing'
+        : verdict.kind === 'failed'
+          ? 'failed'
+          : verdict.kind === 'needs_review'
+            ? 'needs_review'
+            : null;
+  return to !== null && to !== from && ALLOWED_FROM[to].includes(from) ? to : null;
+}

@@ -1,0 +1,2 @@
+// The only path the worker bundles.
+export { invoiceWorkflow } from './invoice';
