@@ -22,6 +22,8 @@ export async function createInvoice(
   merchant: MerchantRow,
   body: CreateInvoiceBody,
   idempotencyKey: string | undefined,
+  /** Who asked, for the audit trail. */
+  source: string,
 ): Promise<{ invoice: InvoiceRow; created: boolean }> {
   const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
   if (idempotencyKey !== undefined) {
@@ -34,6 +36,7 @@ export async function createInvoice(
   if (!Number.isSafeInteger(amountMinor)) throw new HttpError(400, 'invalid_request', 'Invoice total is too large');
   const now = deps.clock();
   const expiresIn = body.expiresIn ?? deps.config.invoiceExpiresInSeconds;
+  const expiresAt = new Date(now.getTime() + expiresIn * 1000);
   const [inserted] = await deps
     .db<InvoiceRow>('invoices')
     .insert({
@@ -43,7 +46,8 @@ export async function createInvoice(
       items: JSON.stringify(items) as unknown as Item[],
       amount_minor: amountMinor,
       currency,
-      expires_at: new Date(now.getTime() + expiresIn * 1000),
+      expires_at: expiresAt,
+      status_reason: `waiting for payment until ${expiresAt.toISOString()}`,
       customer_email: body.customerEmail ?? null,
       external_id: body.externalId ?? null,
       idempotency_key: idempotencyKey ?? null,
@@ -61,7 +65,7 @@ export async function createInvoice(
     invoice_id: inserted.id,
     type: 'created',
     to_status: inserted.status,
-    cause: productId ? `order link of product ${productId}` : 'POST /v1/invoices',
+    cause: source,
   });
   return { invoice: await withCheckoutLink(deps, inserted), created: true };
 }

@@ -16,8 +16,15 @@ const schema = z.object({
   TEMPORAL_PORT: fields.port(7233),
   TEMPORAL_UI_PORT: fields.port(8233),
   TEMPORAL_CLI_PATH: fields.optional(z.string().min(1)).default(path.join(ROOT, '.tools/venv/bin/temporal')),
-  /** Where the embedded services keep their data between runs. */
+  /** Where the embedded services keep their data between runs (and the generated dev secrets). */
   DATA_DIR: fields.optional(z.string().min(1)).default(path.join(ROOT, '.data')),
+  /** Port of the api. */
+  PORT: fields.port(3000),
+  PUBLIC_URL: fields.optional(z.string().url()),
+  /** Unset: generated once and kept in DATA_DIR/dev-secrets.json. */
+  ADMIN_TOKEN: fields.optional(z.string().min(16)),
+  SECRETS_KEY: fields.optional(fields.secretsKey()),
+  TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()).default('http://127.0.0.1:3100'),
 });
 
 export type StartConfig = ReturnType<typeof loadStartConfig>;
@@ -34,5 +41,10 @@ export function loadStartConfig(env: Env) {
     temporalUiPort: c.TEMPORAL_UI_PORT,
     temporalCliPath: c.TEMPORAL_CLI_PATH,
     dataDir: path.resolve(c.DATA_DIR),
+    apiPort: c.PORT,
+    publicUrl: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/+$/, ''),
+    adminToken: c.ADMIN_TOKEN,
+    secretsKey: c.SECRETS_KEY,
+    sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL,
   });
 }

@@ -1,9 +1,10 @@
 /**
  * `npm start`: the whole system on one machine with embedded defaults — PostgreSQL (embedded unless DATABASE_URL),
- * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS), migrations — in the foreground until Ctrl-C,
- * then stops everything it started, by PID.
+ * the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS), migrations, the worker and the api — in the
+ * foreground until Ctrl-C, then stops everything it started, by PID.
  */
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import { startService, type Service } from '../lib/child-process';
@@ -13,6 +14,7 @@ import { connectWhenReady, ensureSearchAttributes, searchAttributeFlags } from '
 import { loadStartConfig, type StartConfig } from './start-config';
 
 const DATABASE = 'payments';
+const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** What was started, stopped in reverse order. */
@@ -50,10 +52,31 @@ async function main(config: StartConfig): Promise<void> {
     await db.destroy();
   }
 
+  const secrets = await devSecrets(config);
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: config.temporalNamespace,
+    SECRETS_KEY: secrets.secretsKey,
+    PUBLIC_URL: config.publicUrl,
+  };
+  const worker = await startNodeService('worker', 'worker/index.ts', {
+    ...env,
+    TWOCHECKOUT_SANDBOX_URL: config.sandboxUrl,
+  });
+  const api = await startNodeService('api', 'api/server.ts', {
+    ...env,
+    PORT: String(config.apiPort),
+    ADMIN_TOKEN: secrets.adminToken,
+  });
+  await waitForHttp(`http://127.0.0.1:${config.apiPort}/healthz`, api, 60_000);
+
   log(
     [
       '',
       'payments: ready',
+      `  API           ${config.publicUrl}   (admin token: ${secrets.adminToken})`,
       `  PostgreSQL    ${databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`,
       `  Temporal      ${temporalAddress} (namespace ${config.temporalNamespace})`,
       ...(temporal ? [`  Temporal UI   http://127.0.0.1:${config.temporalUiPort}`] : []),
@@ -64,9 +87,46 @@ async function main(config: StartConfig): Promise<void> {
 
   // In the foreground until Ctrl-C (the exit hook below), or until a service we started dies on its own.
   setInterval(() => {}, 1 << 30);
-  if (temporal) {
-    const { code, signal } = await temporal.exited;
-    if (!stopping) throw new Error(`Temporal dev server exited unexpectedly (code ${code}, signal ${signal})`);
+  const services = [worker, api, ...(temporal ? [temporal] : [])];
+  const died = await Promise.race(services.map((s) => s.exited.then((e) => ({ ...e, name: s.name }))));
+  if (!stopping) throw new Error(`${died.name} exited unexpectedly (code ${died.code}, signal ${died.signal})`);
+}
+
+/** ADMIN_TOKEN and SECRETS_KEY when not configured: made once, kept in DATA_DIR so sealed secrets stay readable. */
+async function devSecrets(config: StartConfig): Promise<{ adminToken: string; secretsKey: string }> {
+  const file = path.join(config.dataDir, 'dev-secrets.json');
+  let stored: { adminToken: string; secretsKey: string };
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as typeof stored;
+  } catch {
+    stored = { adminToken: randomBytes(24).toString('base64url'), secretsKey: randomBytes(32).toString('base64') };
+    await writeFile(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    log(`generated development secrets in ${file}`);
+  }
+  return { adminToken: config.adminToken ?? stored.adminToken, secretsKey: config.secretsKey ?? stored.secretsKey };
+}
+
+/** One of our own TypeScript processes, run the way `npm start` runs itself. */
+async function startNodeService(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<Service> {
+  const service = await startService(name, process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { env });
+  log(`${name} pid ${service.pid}`);
+  stops.push({ name, stop: () => service.stop() });
+  return service;
+}
+
+async function waitForHttp(url: string, service: Service, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`${service.name} exited while starting`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${service.name} did not answer ${url} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -96,6 +156,9 @@ async function startTemporal(config: StartConfig): Promise<Service> {
     path.join(config.dataDir, 'temporal.db'),
     '--log-level',
     'error',
+    // update-with-start: POST /v1/invoices answers with the link the workflow made
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
     ...searchAttributeFlags(),
   ]);
   log(`Temporal dev server pid ${service.pid}`);

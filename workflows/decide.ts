@@ -14,7 +14,7 @@ export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus
   canceled: ['awaiting_payment'],
   failed: ['awaiting_payment', 'processing'],
   refunded: ['paid', 'partially_refunded'],
-  partially_refunded: ['paid', 'partially_refunded'],
+  partially_refunded: ['paid'],
   disputed: ['paid', 'partially_refunded'],
   charged_back: ['disputed'],
   needs_review: [

@@ -73,7 +73,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       await transition(
         'canceled',
         reason ? `canceled by the merchant: ${reason}` : 'canceled by the merchant',
-        'merchant',
+        'merchant: POST /v1/invoices/{id}/cancel',
       );
       if (state.status !== 'canceled') {
         throw ApplicationFailure.nonRetryable(`Invoice is ${state.status}`, ERRORS.notCancelable);

@@ -30,7 +30,7 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
       throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
     }
     const body = createInvoiceBody.parse(req.body);
-    const { invoice } = await createInvoice(deps, merchantOf(res.locals), body, key);
+    const { invoice } = await createInvoice(deps, merchantOf(res.locals), body, key, 'POST /v1/invoices');
     res.status(201).json(invoiceView(invoice));
   });
 

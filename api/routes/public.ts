@@ -22,7 +22,13 @@ export function publicRoutes(deps: ApiDeps) {
     }
     const merchant = (await db<MerchantRow>('merchants').where({ id: product.merchant_id }).first())!;
     try {
-      const { invoice } = await createInvoice(deps, merchant, { productId: product.id }, undefined);
+      const { invoice } = await createInvoice(
+        deps,
+        merchant,
+        { productId: product.id },
+        undefined,
+        `order link of product ${product.id}`,
+      );
       res.redirect(302, invoice.checkout_url!);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;

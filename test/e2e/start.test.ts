@@ -63,14 +63,22 @@ async function stopWithCtrlC(child: ChildProcess): Promise<number | null> {
 describe('npm start', () => {
   jest.setTimeout(240_000);
 
-  it('When started on a fresh data folder, then PostgreSQL and Temporal come up migrated with the UI; Ctrl-C stops every process; a restart keeps the data', async () => {
+  it('When started on a fresh data folder, then PostgreSQL, Temporal with its UI, the worker and the api come up and take an invoice; Ctrl-C stops every process; a restart keeps the data', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'payments-start-'));
-    const [pgPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const [pgPort, temporalPort, uiPort, apiPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env = {
       DATA_DIR: dataDir,
       EMBEDDED_POSTGRES_PORT: String(pgPort),
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
+      PORT: String(apiPort),
+      ADMIN_TOKEN: '',
+      SECRETS_KEY: '',
     };
 
     // First run: everything from nothing.
@@ -78,6 +86,34 @@ describe('npm start', () => {
     await first.waitFor('payments: ready');
     expect(first.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+
+    // The api and the worker are up: a merchant can create an invoice and gets the link the workflow signed.
+    const api = `http://127.0.0.1:${apiPort}`;
+    const adminToken = /admin token: ([\w-]+)\)/.exec(first.output())![1]!;
+    const post = async (path: string, token: string, body: unknown) => {
+      const r = await fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, json: (await r.json()) as Record<string, any> };
+    };
+    const merchant = await post('/v1/merchants', adminToken, {
+      name: 'Shop',
+      twocheckout: { merchantCode: '250000000001', secretKey: 's', buyLinkSecretWord: 'w', environment: 'sandbox' },
+    });
+    expect(merchant.status).toBe(201);
+    const product = await post('/v1/products', merchant.json.apiKey, {
+      name: 'Test product',
+      price: '50.00',
+      currency: 'RUB',
+    });
+    const invoice = await post('/v1/invoices', merchant.json.apiKey, { productId: product.json.id });
+    expect(invoice).toMatchObject({
+      status: 201,
+      json: { status: 'awaiting_payment', amount: '50.00', currency: 'RUB' },
+    });
+    expect(invoice.json.checkoutUrl).toMatch(/^http:\/\/127\.0\.0\.1:3100\/checkout\/buy\/\?merchant=250000000001&/);
 
     const db = knex({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${pgPort}/payments` });
     expect(Number((await db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(6);
@@ -97,6 +133,8 @@ describe('npm start', () => {
       first.child.pid!,
       Number((await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]),
       Number(/Temporal dev server pid (\d+)/.exec(first.output())![1]),
+      Number(/worker pid (\d+)/.exec(first.output())![1]),
+      Number(/api pid (\d+)/.exec(first.output())![1]),
     ];
     expect(pids.every(isRunning)).toBe(true);
 
@@ -107,6 +145,7 @@ describe('npm start', () => {
     const second = start(env);
     await second.waitFor('payments: ready');
     expect(second.output()).toContain('database schema is up to date');
+    expect(second.output()).toContain(`admin token: ${adminToken})`);
     const again = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     const described = await new WorkflowClient({ connection: again }).getHandle('survives-restart').describe();
     expect(described.status.name).toBe('RUNNING');

@@ -14,6 +14,11 @@ describe('configuration', () => {
       temporalUiPort: 8233,
       temporalCliPath: path.resolve(__dirname, '../../.tools/venv/bin/temporal'),
       dataDir: path.resolve(__dirname, '../../.data'),
+      apiPort: 3000,
+      publicUrl: 'http://127.0.0.1:3000',
+      adminToken: undefined,
+      secretsKey: undefined,
+      sandboxUrl: 'http://127.0.0.1:3100',
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -1,0 +1,64 @@
+import { ALLOWED_FROM, judgeOrder, targetOf, type InvoiceFacts, type TwoCheckoutOrder } from '../../workflows/decide';
+import { INVOICE_STATUSES } from '../../workflows/shared';
+
+const invoice: InvoiceFacts = { invoiceId: 'inv_1', amountMinor: 5000, currency: 'RUB', acceptTestOrders: false };
+const order = (o: Partial<TwoCheckoutOrder> = {}): TwoCheckoutOrder => ({
+  refNo: 'R1',
+  orderNo: '1',
+  externalReference: 'inv_1',
+  status: 'COMPLETE',
+  approveStatus: 'OK',
+  currency: 'RUB',
+  grossMinor: 5000,
+  grossPrice: '50.00',
+  testOrder: false,
+  ...o,
+});
+
+describe('judgeOrder: "verified paid" of DESIGN.md §3', () => {
+  it.each([
+    ['COMPLETE and approved', order(), 'paid'],
+    ['AUTHRECEIVED and approved', order({ status: 'AUTHRECEIVED' }), 'paid'],
+    ['COMPLETE but waiting for fraud review', order({ approveStatus: 'WAITING' }), 'in_flight'],
+    ['PENDING', order({ status: 'PENDING' }), 'in_flight'],
+    ['COMPLETE but FRAUD', order({ approveStatus: 'FRAUD' }), 'failed'],
+    ['COMPLETE but INVALIDDATA', order({ approveStatus: 'INVALIDDATA' }), 'failed'],
+    ['REVERSED', order({ status: 'REVERSED' }), 'failed'],
+    ['CANCELED', order({ status: 'CANCELED' }), 'failed'],
+    ['of another amount', order({ grossMinor: 50, grossPrice: '0.50' }), 'needs_review'],
+    ['in another currency', order({ currency: 'USD' }), 'needs_review'],
+    ['with an unreadable amount', order({ grossMinor: null, grossPrice: '50.0.0' }), 'needs_review'],
+    ['a test order on a merchant refusing them', order({ testOrder: true }), 'needs_review'],
+    ['of an unknown status', order({ status: 'SOMETHING_NEW' }), 'needs_review'],
+    ['of another invoice', order({ externalReference: 'inv_2' }), 'not_confirmed'],
+    ['REFUND (handled with refunds)', order({ status: 'REFUND' }), 'no_change'],
+  ])('When 2Checkout reports an order %s, then the verdict is %s', (_what, o, kind) => {
+    expect(judgeOrder(o, invoice).kind).toBe(kind);
+  });
+
+  it('When 2Checkout has no such order, then it is not confirmed', () => {
+    expect(judgeOrder(null, invoice)).toEqual({ kind: 'not_confirmed', reason: '2Checkout has no such order' });
+  });
+
+  it('When the API does not say whether it is a test order, then the IPN TEST_ORDER decides', () => {
+    expect(judgeOrder(order({ testOrder: null }), invoice, true).kind).toBe('needs_review');
+    expect(judgeOrder(order({ testOrder: null }), { ...invoice, acceptTestOrders: true }, true).kind).toBe('paid');
+  });
+});
+
+describe('the state machine', () => {
+  it('When a verdict meets a status, then only allowed transitions happen', () => {
+    const paid = { kind: 'paid', reason: '' } as const;
+    expect(targetOf(paid, 'awaiting_payment')).toBe('paid');
+    expect(targetOf(paid, 'expired')).toBe('paid');
+    expect(targetOf(paid, 'paid')).toBeNull();
+    expect(targetOf({ kind: 'in_flight', reason: '' }, 'paid')).toBeNull(); // a PENDING after COMPLETE changes nothing
+    expect(targetOf({ kind: 'failed', reason: '' }, 'paid')).toBeNull();
+    expect(targetOf({ kind: 'not_confirmed', reason: '' }, 'awaiting_payment')).toBeNull();
+  });
+
+  it('When the table is read, then every status appears and no status is its own source', () => {
+    expect(Object.keys(ALLOWED_FROM).sort()).toEqual([...INVOICE_STATUSES].sort());
+    for (const [to, from] of Object.entries(ALLOWED_FROM)) expect(from).not.toContain(to);
+  });
+});

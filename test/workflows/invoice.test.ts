@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import type { OpenedInvoice, Transition } from '../../activities/invoices';
+import { ALLOWED_FROM, type TwoCheckoutOrder } from '../../workflows/decide';
+import { invoiceWorkflow } from '../../workflows/invoice';
+import { paymentEventSignal, stateQuery, type InvoiceStatus, type PaymentEvent } from '../../workflows/shared';
+import { installQuietRuntime } from '../helpers/temporal';
+import { TEMPORAL_TEST_SERVER } from '../helpers/tools';
+
+const DAY = 24 * 3600 * 1000;
+
+/** Activities replaced by an in-memory invoice that obeys the same conditional writes as the database. */
+function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckoutOrder> }) {
+  let status: InvoiceStatus = 'awaiting_payment';
+  let late = false;
+  const transitions: Transition[] = [];
+  const outcomes: [number, string][] = [];
+  const calls: string[] = [];
+  const activities: Pick<
+    Activities,
+    'openInvoice' | 'transitionInvoice' | 'recordIpnOutcome' | 'getOrder' | 'findOrdersByExternalRef'
+  > = {
+    openInvoice: (): Promise<OpenedInvoice> =>
+      Promise.resolve({
+        status,
+        reason: null,
+        late,
+        amountMinor: 5000,
+        currency: 'RUB',
+        expiresAt: opts.expiresAt.toISOString(),
+        checkoutUrl: 'https://secure.2checkout.com/checkout/buy?signature=x',
+        refNo: null,
+        acceptTestOrders: false,
+      }),
+    transitionInvoice: (t) => {
+      if (!ALLOWED_FROM[t.to].includes(status)) return Promise.resolve({ status, late, changed: false });
+      transitions.push(t);
+      status = t.to;
+      late = t.late ?? late;
+      return Promise.resolve({ status, late, changed: true });
+    },
+    recordIpnOutcome: (id, outcome) => {
+      outcomes.push([id, outcome]);
+      return Promise.resolve();
+    },
+    getOrder: ({ refNo }) => {
+      calls.push(`getOrder ${refNo}`);
+      return Promise.resolve(opts.orders.get(refNo) ?? null);
+    },
+    findOrdersByExternalRef: ({ invoiceId }) => {
+      calls.push(`findOrdersByExternalRef ${invoiceId}`);
+      return Promise.resolve([...opts.orders.values()].filter((o) => o.externalReference === invoiceId));
+    },
+  };
+  return { activities, transitions, outcomes, calls };
+}
+
+const order = (refNo: string, overrides: Partial<TwoCheckoutOrder> = {}): TwoCheckoutOrder => ({
+  refNo,
+  orderNo: '1',
+  externalReference: 'inv_1',
+  status: 'COMPLETE',
+  approveStatus: 'OK',
+  currency: 'RUB',
+  grossMinor: 5000,
+  grossPrice: '50.00',
+  testOrder: false,
+  ...overrides,
+});
+
+const event = (ipnEventId: number, refNo: string, orderStatus = 'COMPLETE'): PaymentEvent => ({
+  ipnEventId,
+  refNo,
+  orderStatus,
+  ipnDate: '20261128120000',
+  testOrder: false,
+});
+
+describe('invoiceWorkflow with mocked activities, on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    installQuietRuntime();
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER } },
+    });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: { InvoiceId: 2, MerchantId: 2, InvoiceStatus: 2, TwoCheckoutRefNo: 2 }, // KEYWORD
+    });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function run(
+    orders: Map<string, TwoCheckoutOrder>,
+    drive: (h: Awaited<ReturnType<typeof start>>) => Promise<void>,
+  ) {
+    const expiresAt = new Date((await env.currentTimeMs()) + DAY);
+    const fake = fakeActivities({ expiresAt, orders });
+    const taskQueue = `wf-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: fake.activities,
+    });
+    const startedAt = await env.currentTimeMs();
+    const result = await worker.runUntil(async () => {
+      const handle = await start(taskQueue);
+      await drive(handle);
+      return handle.result();
+    });
+    return { ...fake, result, elapsedMs: (await env.currentTimeMs()) - startedAt };
+  }
+  const start = (taskQueue: string) =>
+    env.client.workflow.start(invoiceWorkflow, {
+      taskQueue,
+      workflowId: `invoice-inv_1-${randomUUID()}`,
+      args: [{ invoiceId: 'inv_1', merchantId: 'mer_1' }],
+    });
+
+  it('When no payment comes for 24 h and 2Checkout has no order, then it expires at the deadline and closes after the grace period', async () => {
+    const { transitions, calls, result, elapsedMs } = await run(new Map(), async () => {});
+    expect(result).toEqual({ status: 'expired', late: false });
+    expect(transitions.map((t) => t.to)).toEqual(['expired']);
+    expect(calls).toEqual(['findOrdersByExternalRef inv_1']);
+    expect(elapsedMs).toBeGreaterThanOrEqual(DAY + 2 * DAY);
+  });
+
+  it('When a COMPLETE IPN arrives and 2Checkout confirms the order, then it is paid, once, even if the IPN is delivered twice', async () => {
+    const orders = new Map([['R1', order('R1')]]);
+    const { transitions, outcomes, calls, result } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(1, 'R1'));
+      await h.signal(paymentEventSignal, event(1, 'R1'));
+    });
+    expect(result).toEqual({ status: 'paid', late: false });
+    expect(transitions.map((t) => [t.to, t.refNo, t.ipnEventId])).toEqual([['paid', 'R1', 1]]);
+    expect(calls).toEqual(['getOrder R1']);
+    expect(outcomes).toEqual([[1, 'paid: paid']]);
+  });
+
+  it('When an IPN names an order 2Checkout does not confirm, then nothing changes and the invoice later expires', async () => {
+    const { transitions, outcomes, result } = await run(new Map(), async (h) => {
+      await h.signal(paymentEventSignal, event(7, 'R404'));
+    });
+    expect(outcomes).toEqual([[7, 'not_confirmed: 2Checkout has no such order']]);
+    expect(transitions.map((t) => t.to)).toEqual(['expired']);
+    expect(result.status).toBe('expired');
+  });
+
+  it('When the amount 2Checkout reports differs, then it needs review, never paid', async () => {
+    const orders = new Map([['R2', order('R2', { grossMinor: 50, grossPrice: '0.50' })]]);
+    const { transitions, result } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(2, 'R2'));
+    });
+    expect(result.status).toBe('needs_review');
+    expect(transitions[0]?.reason).toBe('2Checkout order R2: amount 0.50 RUB ≠ 50.00 RUB');
+  });
+
+  it('When a verified payment arrives after expiry, then it is paid late', async () => {
+    const orders = new Map<string, TwoCheckoutOrder>();
+    const { transitions, result } = await run(orders, async (h) => {
+      await env.sleep(DAY + 3600 * 1000);
+      expect((await h.query(stateQuery)).status).toBe('expired');
+      orders.set('R3', order('R3'));
+      await h.signal(paymentEventSignal, event(3, 'R3'));
+    });
+    expect(transitions.map((t) => [t.to, t.late])).toEqual([
+      ['expired', undefined],
+      ['paid', true],
+    ]);
+    expect(result).toEqual({ status: 'paid', late: true });
+  });
+
+  it('When a payment is in flight at the deadline, then the invoice does not expire and turns paid when it completes', async () => {
+    const orders = new Map([['R4', order('R4', { status: 'PENDING' })]]);
+    const { transitions, result } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(4, 'R4', 'PENDING'));
+      await env.sleep(DAY + 3 * 3600 * 1000);
+      expect((await h.query(stateQuery)).status).toBe('processing');
+      orders.set('R4', order('R4'));
+      await h.signal(paymentEventSignal, event(5, 'R4', 'COMPLETE'));
+    });
+    expect(transitions.map((t) => t.to)).toEqual(['processing', 'paid']);
+    expect(result).toEqual({ status: 'paid', late: false });
+  });
+});
