@@ -194,6 +194,31 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     expect(stack.twoCheckout.requests).not.toContain(`GET /rest/6.0/orders/${refNo}/`);
   });
 
+  it('When a signed IPN names no invoice of this merchant, then it is acknowledged, stored and flagged, and creates nothing', async () => {
+    const before = await stack.db('invoices').count({ n: '*' });
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo: String(refNos++),
+      invoiceId: 'inv_nosuchinvoice',
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    const responses = [await postIpn(body), await postIpn(body)];
+    for (const r of responses) {
+      expect(r.status).toBe(200);
+      expect(verifyReadReceipt(parseIpn(Buffer.from(body)), SECRET_KEY, await r.text(), 'sha3-256')).toBe(true);
+    }
+    const stored = await stack.db('ipn_events').where({ refnoext: 'inv_nosuchinvoice' });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      unknown_invoice: true,
+      invoice_id: null,
+      delivery_state: 'not_applicable',
+      duplicate_count: 1,
+    });
+    expect(await stack.db('invoices').count({ n: '*' })).toEqual(before);
+  });
+
   it('When the same Idempotency-Key is sent again, then the same body gives the same invoice and another body is refused', async () => {
     const key = `order-${Date.now()}`;
     const first = await createInvoice({ 'Idempotency-Key': key });
