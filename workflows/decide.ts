@@ -3,7 +3,7 @@
  * activities (the conditional update that does it). No I/O: safe in the workflow sandbox.
  */
 import { fromMinorUnits } from '../lib/money';
-import type { InvoiceStatus } from './shared';
+import { INVOICE_STATUSES, type InvoiceStatus } from './shared';
 
 /** For each target status, the statuses it may be reached from: the `where status in (…)` of every write. */
 export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
@@ -17,18 +17,7 @@ export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus
   partially_refunded: ['paid'],
   disputed: ['paid', 'partially_refunded'],
   charged_back: ['disputed'],
-  needs_review: [
-    'awaiting_payment',
-    'processing',
-    'paid',
-    'expired',
-    'canceled',
-    'failed',
-    'refunded',
-    'partially_refunded',
-    'disputed',
-    'charged_back',
-  ],
+  needs_review: INVOICE_STATUSES.filter((s) => s !== 'needs_review'),
 };
 
 /** A 2Checkout order as its REST API 6.0 describes it, reduced to what decides payment. */

@@ -48,6 +48,15 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
   const createInvoice = async (headers: Record<string, string> = {}, body: unknown = { productId }) =>
     stack.call('POST', '/v1/invoices', { token: apiKey, body, headers });
   const invoice = async (id: string) => (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json;
+  const invoiceWhen = (id: string, status: string) =>
+    eventually(
+      async () => {
+        const i = await invoice(id);
+        return i.status === status ? i : undefined;
+      },
+      20_000,
+      `invoice ${id} ${status}`,
+    );
   const postIpn = (body: string, to = merchantId) =>
     fetch(`${stack.apiUrl}/ipn/2checkout/${to}`, {
       method: 'POST',
@@ -109,10 +118,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     expect(response.status).toBe(200);
     expect(verifyReadReceipt(parseIpn(Buffer.from(body)), SECRET_KEY, receipt, 'sha3-256')).toBe(true);
 
-    const paid = await eventually(async () => {
-      const i = await invoice(created.id);
-      return i.status === 'paid' ? i : undefined;
-    });
+    const paid = await invoiceWhen(created.id, 'paid');
     expect(paid).toMatchObject({
       status: 'paid',
       late: false,
@@ -242,10 +248,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
 
   it('When an invoice reaches its expiry and 2Checkout has no order for it, then it expires', async () => {
     const created = await expiringSoon();
-    const expired = await eventually(async () => {
-      const i = await invoice(created.id);
-      return i.status === 'expired' ? i : undefined;
-    });
+    const expired = await invoiceWhen(created.id, 'expired');
     expect(expired.statusReason).toBe('expired: no payment before the deadline, none found at 2Checkout');
     expect(stack.twoCheckout.requests).toContain(`GET /rest/6.0/orders/?ExternalRefNo=${created.id}`);
   });
@@ -254,10 +257,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     const created = await expiringSoon();
     const refNo = String(refNos++);
     stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
-    const paid = await eventually(async () => {
-      const i = await invoice(created.id);
-      return i.status === 'paid' ? i : undefined;
-    });
+    const paid = await invoiceWhen(created.id, 'paid');
     expect(paid).toMatchObject({ late: false, twocheckout: { refNo } });
   });
 
@@ -274,7 +274,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
         currency: 'RUB',
       }),
     );
-    await eventually(async () => ((await invoice(paidOne.id)).status === 'paid' ? true : undefined));
+    await invoiceWhen(paidOne.id, 'paid');
     const refused = await stack.call('POST', `/v1/invoices/${paidOne.id}/cancel`, { token: apiKey });
     expect(refused).toMatchObject({ status: 409, json: { error: { code: 'invoice_not_cancelable' } } });
 

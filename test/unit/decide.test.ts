@@ -1,19 +1,9 @@
-import { ALLOWED_FROM, judgeOrder, targetOf, type InvoiceFacts, type TwoCheckoutOrder } from '../../workflows/decide';
+import { ALLOWED_FROM, judgeOrder, targetOf, type InvoiceFacts } from '../../workflows/decide';
 import { INVOICE_STATUSES } from '../../workflows/shared';
+import { buildOrder } from '../helpers/factories';
 
 const invoice: InvoiceFacts = { invoiceId: 'inv_1', amountMinor: 5000, currency: 'RUB', acceptTestOrders: false };
-const order = (o: Partial<TwoCheckoutOrder> = {}): TwoCheckoutOrder => ({
-  refNo: 'R1',
-  orderNo: '1',
-  externalReference: 'inv_1',
-  status: 'COMPLETE',
-  approveStatus: 'OK',
-  currency: 'RUB',
-  grossMinor: 5000,
-  grossPrice: '50.00',
-  testOrder: false,
-  ...o,
-});
+const order = buildOrder;
 
 describe('judgeOrder: "verified paid" of DESIGN.md §3', () => {
   it.each([

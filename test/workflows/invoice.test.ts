@@ -6,6 +6,7 @@ import type { OpenedInvoice, Transition } from '../../activities/invoices';
 import { ALLOWED_FROM, type TwoCheckoutOrder } from '../../workflows/decide';
 import { invoiceWorkflow } from '../../workflows/invoice';
 import { paymentEventSignal, stateQuery, type InvoiceStatus, type PaymentEvent } from '../../workflows/shared';
+import { buildOrder } from '../helpers/factories';
 import { installQuietRuntime } from '../helpers/temporal';
 import { TEMPORAL_TEST_SERVER } from '../helpers/tools';
 
@@ -57,18 +58,7 @@ function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckout
   return { activities, transitions, outcomes, calls };
 }
 
-const order = (refNo: string, overrides: Partial<TwoCheckoutOrder> = {}): TwoCheckoutOrder => ({
-  refNo,
-  orderNo: '1',
-  externalReference: 'inv_1',
-  status: 'COMPLETE',
-  approveStatus: 'OK',
-  currency: 'RUB',
-  grossMinor: 5000,
-  grossPrice: '50.00',
-  testOrder: false,
-  ...overrides,
-});
+const order = (refNo: string, overrides: Partial<TwoCheckoutOrder> = {}) => buildOrder({ refNo, ...overrides });
 
 const event = (ipnEventId: number, refNo: string, orderStatus = 'COMPLETE'): PaymentEvent => ({
   ipnEventId,
