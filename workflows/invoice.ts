@@ -144,12 +144,15 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   async function handle(event: PaymentEvent) {
     const cause = `IPN ${event.orderStatus} for 2Checkout order ${event.refNo} (IPN_DATE ${event.ipnDate})`;
+    const reasonBefore = state.reason;
     state = {
       ...state,
       reason: `verifying 2Checkout order ${event.refNo} (${event.orderStatus}) with 2Checkout's API`,
     };
     const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
-    const outcome = await apply(judgeOrder(order, facts, event.testOrder), order, cause, event.ipnEventId);
+    const verdict = judgeOrder(order, facts, event.testOrder);
+    const outcome = await apply(verdict, order, cause, event.ipnEventId);
+    if (verdict.kind === 'not_confirmed') state = { ...state, reason: reasonBefore }; // nothing changed: say so
     await db.recordIpnOutcome(event.ipnEventId, outcome);
     log.info('payment event handled', { ipnEventId: event.ipnEventId, outcome });
   }

@@ -135,6 +135,11 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
   it('When an IPN names an order 2Checkout does not confirm, then nothing changes and the invoice later expires', async () => {
     const { transitions, outcomes, result } = await run(new Map(), async (h) => {
       await h.signal(paymentEventSignal, event(7, 'R404'));
+      await env.sleep(60_000);
+      expect(await h.query(stateQuery)).toMatchObject({
+        status: 'awaiting_payment',
+        reason: expect.stringMatching(/^waiting for payment until /),
+      });
     });
     expect(outcomes).toEqual([[7, 'not_confirmed: 2Checkout has no such order']]);
     expect(transitions.map((t) => t.to)).toEqual(['expired']);
