@@ -2,6 +2,7 @@ import express from 'express';
 import { requireMerchant } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { dashboardRoutes } from './routes/dashboard';
 import { invoiceRoutes } from './routes/invoices';
 import { ipnRoutes } from './routes/ipn';
 import { merchantRoutes } from './routes/merchants';
@@ -19,6 +20,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(productRoutes(deps, merchant));
   app.use(invoiceRoutes(deps, merchant));
   app.use(publicRoutes(deps));
+  app.use(dashboardRoutes(deps));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

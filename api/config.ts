@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { fields, parseConfig, type Env } from '../lib/config';
 
@@ -26,6 +27,8 @@ const schema = z.object({
   IPN_BODY_LIMIT: fields.optional(z.coerce.number().int().min(1024)).default(256 * 1024),
   /** How often stored IPNs not yet delivered to their workflow are retried, in milliseconds. */
   IPN_RELAY_INTERVAL_MS: fields.optional(z.coerce.number().int().min(100)).default(5000),
+  /** The local 2Checkout sandbox: `sandbox` merchants are registered there. */
+  TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()).default('http://127.0.0.1:3100'),
 });
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
@@ -44,5 +47,8 @@ export function loadApiConfig(env: Env) {
     invoiceExpiresInSeconds: c.INVOICE_EXPIRES_IN,
     ipnBodyLimit: c.IPN_BODY_LIMIT,
     ipnRelayIntervalMs: c.IPN_RELAY_INTERVAL_MS,
+    sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL.replace(/\/+$/, ''),
+    /** Signs dashboard session cookies; derived from SECRETS_KEY so sessions survive restarts. */
+    sessionSecret: createHmac('sha256', Buffer.from(c.SECRETS_KEY, 'base64')).update('dashboard-session').digest('hex'),
   });
 }

@@ -10,8 +10,15 @@ export interface ApiDeps {
   readonly secretBox: SecretBox;
   readonly config: Pick<
     ApiConfig,
-    'publicUrl' | 'adminToken' | 'invoiceExpiresInSeconds' | 'ipnBodyLimit' | 'temporalNamespace'
+    | 'publicUrl'
+    | 'adminToken'
+    | 'invoiceExpiresInSeconds'
+    | 'ipnBodyLimit'
+    | 'temporalNamespace'
+    | 'sandboxUrl'
+    | 'sessionSecret'
   >;
+  readonly fetch: typeof fetch;
   readonly clock: () => Date;
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
 }

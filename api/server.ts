@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     secretBox: createSecretBox(config.secretsKey),
     config,
     clock: () => new Date(),
+    fetch: globalThis.fetch,
     log: (message, fields) => console.log(JSON.stringify({ level: 'info', message, ...fields })),
   };
   const relay = startIpnRelay(deps, config.ipnRelayIntervalMs);

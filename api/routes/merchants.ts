@@ -3,6 +3,7 @@ import { hashApiKey, newApiKey, newId } from '../../lib/ids';
 import { openMerchant, sealContext, type MerchantRow } from '../../lib/merchants';
 import { merchantOf, requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
+import { registerInSandbox } from '../sandbox';
 import { createMerchantBody, patchMerchantBody } from '../schemas';
 import { merchantView } from '../views';
 
@@ -37,7 +38,8 @@ export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
         allow_md5_ipn: body.twocheckout.allowMd5Ipn ?? false,
       })
       .returning('*');
-    res.status(201).json({ ...view(row!), apiKey });
+    const warning = await registerInSandbox(deps, row!);
+    res.status(201).json({ ...view(row!), apiKey, ...(warning && { warnings: [warning] }) });
   });
 
   /** GET /v1/merchant — the calling merchant, secrets masked. */
@@ -70,7 +72,8 @@ export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
         updated_at: db.fn.now() as unknown as Date,
       })
       .returning('*');
-    res.json(view(row!));
+    const warning = await registerInSandbox(deps, row!);
+    res.json({ ...view(row!), ...(warning && { warnings: [warning] }) });
   });
 
   return router;

@@ -19,7 +19,7 @@ export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
  * The service wired as in production, in this process: a fresh database, the real Temporal dev server, the real
  * worker and activities, the api on a real port, and a stand-in for 2Checkout's REST API on another.
  */
-export async function startStack(opts: { apiClock?: () => Date } = {}) {
+export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: string } = {}) {
   installQuietRuntime();
   const database = await createTestDatabase();
   await database.db.migrate.latest();
@@ -45,7 +45,10 @@ export async function startStack(opts: { apiClock?: () => Date } = {}) {
       invoiceExpiresInSeconds: 86400,
       ipnBodyLimit: 64 * 1024,
       temporalNamespace: 'default',
+      sandboxUrl: opts.sandboxUrl ?? 'http://127.0.0.1:9',
+      sessionSecret: randomBytes(32).toString('hex'),
     },
+    fetch: globalThis.fetch,
     clock: opts.apiClock ?? (() => new Date()),
     log: (message, fields) => logs.push({ message, fields }),
   };
@@ -61,7 +64,7 @@ export async function startStack(opts: { apiClock?: () => Date } = {}) {
     deps: {
       db: database.db,
       secretBox,
-      sandboxUrl: twoCheckout.url,
+      sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
       publicUrl: apiUrl,
       fetch: globalThis.fetch,
       clock: () => new Date(),

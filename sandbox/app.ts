@@ -1,0 +1,409 @@
+import { randomInt } from 'node:crypto';
+import express from 'express';
+import { isCurrency, fromMinorUnits, toMinorUnits } from '../lib/money';
+import {
+  formatYmdHis,
+  REST_AUTH_HEADER,
+  returnUrlSignature,
+  verifyBuyLink,
+  verifyRestAuthHeader,
+} from '../lib/twocheckout';
+import { createIpnSender } from './ipn-sender';
+import {
+  ipnFieldsFor,
+  newOrder,
+  orderJson,
+  totalOf,
+  type ChargebackResolution,
+  type IpnOptions,
+  type SandboxItem,
+  type SandboxMerchant,
+  type SandboxOrder,
+} from './orders';
+import { checkoutPage, errorPage, esc, layout } from './pages';
+
+export interface SandboxDeps {
+  /** Multiplies 2Checkout's IPN retry delays: 1 in real life, 0.001 in tests. */
+  retryScale: number;
+  /** How long a PENDING or fraud-review order waits before it completes. */
+  settleDelayMs: number;
+  fetch: typeof fetch;
+  clock: () => Date;
+}
+
+type CardOutcome = 'success' | 'declined' | 'pending' | 'review_approved' | 'review_denied';
+const CARDS: Record<string, { outcome: CardOutcome; type: string }> = {
+  '4111111111111111': { outcome: 'success', type: 'visa' },
+  '5555555555554444': { outcome: 'success', type: 'mastercard' },
+  '4000000000000002': { outcome: 'declined', type: 'visa' },
+  '4000000000000077': { outcome: 'pending', type: 'visa' },
+  '4000000000000259': { outcome: 'review_approved', type: 'visa' },
+  '4000000000000341': { outcome: 'review_denied', type: 'visa' },
+};
+
+/**
+ * A faithful local 2Checkout: the ConvertPlus buy page (signature and expiration checked with the protocol module),
+ * orders paid with test cards, IPNs in 2Checkout's field order with all three signatures and its retry schedule,
+ * REST API 6.0 order look-ups behind X-Avangate-Authentication, and a control API and page.
+ */
+export function createSandbox(deps: SandboxDeps) {
+  const merchants = new Map<string, SandboxMerchant>();
+  const orders = new Map<string, SandboxOrder>();
+  const lastIpnAt = new Map<string, number>();
+  const sender = createIpnSender({ retryScale: deps.retryScale, fetch: deps.fetch });
+  const timers = new Set<NodeJS.Timeout>();
+
+  /** Emits an IPN for the order's current state; IPN_DATE strictly increases per order, as 2Checkout's do. */
+  function emit(order: SandboxOrder, options: Omit<IpnOptions, 'at' | 'messageId'>) {
+    const merchant = merchants.get(order.merchantCode)!;
+    const at = Math.max(deps.clock().getTime(), (lastIpnAt.get(order.refNo) ?? 0) + 1000);
+    lastIpnAt.set(order.refNo, at);
+    const fields = ipnFieldsFor(order, merchant, {
+      ...options,
+      at: new Date(at),
+      messageId: String(randomInt(1e11, 1e12)),
+    });
+    return sender.send(merchant, order, fields);
+  }
+
+  function later(fn: () => void) {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, deps.settleDelayMs);
+    timers.add(t);
+  }
+
+  function complete(order: SandboxOrder) {
+    Object.assign(order, { status: 'COMPLETE', approveStatus: 'OK', finishedAt: deps.clock() });
+    emit(order, { orderStatus: 'COMPLETE' });
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.urlencoded({ extended: false }));
+  app.use(express.json());
+
+  // ---- ConvertPlus hosted checkout -------------------------------------------------------------------------------
+  type Link = {
+    merchant: SandboxMerchant;
+    params: Readonly<Record<string, string>>;
+    items: SandboxItem[];
+    currency: string;
+  };
+  function readLink(query: string): Link | { status: number; title: string; text: string } {
+    const search = new URLSearchParams(query);
+    const merchant = merchants.get(search.get('merchant') ?? '');
+    if (!merchant)
+      return {
+        status: 404,
+        title: 'Unknown merchant',
+        text: 'No merchant with this code is registered in the sandbox.',
+      };
+    const verdict = verifyBuyLink(search, merchant.buyLinkSecretWord, deps.clock());
+    if (!verdict.ok) {
+      const text =
+        verdict.reason === 'expired'
+          ? 'This payment link has expired.'
+          : `This payment link is not valid (${verdict.reason.replace(/_/g, ' ')}): its signature does not match the merchant's Buy-link Secret Word.`;
+      return { status: 400, title: 'Invalid payment link', text };
+    }
+    const p = verdict.params;
+    const split = (v: string | undefined) => (v ?? '').split(';');
+    const names = split(p.prod);
+    const prices = split(p.price);
+    const qtys = split(p.qty);
+    const currency = (p.currency ?? '').toUpperCase();
+    if (p.dynamic !== '1' || !isCurrency(currency) || names.length !== prices.length || names.length !== qtys.length) {
+      return {
+        status: 400,
+        title: 'Invalid payment link',
+        text: 'This sandbox sells dynamic products: prod, price, qty and currency are required.',
+      };
+    }
+    try {
+      const items = names.map((name, i) => {
+        toMinorUnits(prices[i]!, currency);
+        const quantity = Number(qtys[i]);
+        if (!Number.isInteger(quantity) || quantity < 1) throw new Error('qty');
+        return { name, price: prices[i]!, quantity };
+      });
+      return { merchant, params: p, items, currency };
+    } catch {
+      return { status: 400, title: 'Invalid payment link', text: 'A price or quantity on this link cannot be read.' };
+    }
+  }
+
+  const showCheckout = (res: express.Response, link: Link, query: string, error?: string) =>
+    res
+      .status(error ? 402 : 200)
+      .type('html')
+      .send(
+        checkoutPage({
+          merchantName: link.merchant.name,
+          items: link.items,
+          total: totalOf(link.items, link.currency),
+          currency: link.currency,
+          query,
+          test: link.params.test === '1',
+          ...(error && { error }),
+        }),
+      );
+
+  app.get(['/checkout/buy', '/checkout/buy/'], (req, res) => {
+    const query = req.originalUrl.split('?')[1] ?? '';
+    const link = readLink(query);
+    if ('status' in link) res.status(link.status).type('html').send(errorPage(link.title, link.text));
+    else showCheckout(res, link, query);
+  });
+
+  app.post('/checkout/pay', (req, res) => {
+    const body = req.body as Record<string, string | undefined>;
+    const query = body.link ?? '';
+    const link = readLink(query);
+    if ('status' in link) {
+      res.status(link.status).type('html').send(errorPage(link.title, link.text));
+      return;
+    }
+    const number = (body.card ?? '').replace(/\s+/g, '');
+    const card = CARDS[number];
+    if (!card || card.outcome === 'declined') {
+      showCheckout(res, link, query, card ? 'Your card was declined.' : 'Use one of the test cards listed below.');
+      return;
+    }
+    const [firstName = '', ...rest] = (body.name ?? '').trim().split(/\s+/);
+    const order = newOrder({
+      merchantCode: link.merchant.merchantCode,
+      externalReference: link.params['order-ext-ref'] ?? '',
+      items: link.items,
+      currency: link.currency,
+      grossPrice: totalOf(link.items, link.currency),
+      status: card.outcome === 'success' ? 'COMPLETE' : card.outcome === 'pending' ? 'PENDING' : 'AUTHRECEIVED',
+      approveStatus: card.outcome.startsWith('review') ? 'WAITING' : 'OK',
+      testOrder: link.params.test === '1',
+      customer: { firstName, lastName: rest.join(' '), email: body.email ?? '' },
+      card: { type: card.type, lastDigits: number.slice(-4) },
+      createdAt: deps.clock(),
+    });
+    orders.set(order.refNo, order);
+    switch (card.outcome) {
+      case 'success':
+        order.finishedAt = deps.clock();
+        emit(order, { orderStatus: 'PAYMENT_AUTHORIZED' });
+        emit(order, { orderStatus: 'COMPLETE' });
+        break;
+      case 'pending':
+        emit(order, { orderStatus: 'PENDING' });
+        later(() => complete(order));
+        break;
+      case 'review_approved':
+        emit(order, { orderStatus: 'PENDING_APPROVAL' });
+        later(() => complete(order));
+        break;
+      case 'review_denied':
+        emit(order, { orderStatus: 'PENDING_APPROVAL' });
+        later(() => {
+          Object.assign(order, { status: 'CANCELED', approveStatus: 'FRAUD' });
+          emit(order, { orderStatus: 'CANCELED', fraudStatus: 'DENIED' });
+        });
+        break;
+    }
+    const returnUrl = link.params['return-url'];
+    if (returnUrl && link.params['return-type'] !== 'link') {
+      const { signature: _signature, ...params } = link.params;
+      const back: Record<string, string> = { ...params, refno: order.refNo };
+      back.signature = returnUrlSignature(back, link.merchant.buyLinkSecretWord);
+      res.redirect(302, `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${new URLSearchParams(back).toString()}`);
+      return;
+    }
+    res
+      .type('html')
+      .send(
+        layout(
+          'Thank you',
+          `<h1>Thank you</h1><p>Order <strong id="refno">${esc(order.refNo)}</strong> is placed.</p>`,
+        ),
+      );
+  });
+
+  // ---- REST API 6.0 -----------------------------------------------------------------------------------------------
+  const rest = express.Router();
+  rest.use((req, res, next) => {
+    const auth = verifyRestAuthHeader(req.get(REST_AUTH_HEADER), {
+      secretKeyFor: (code) => merchants.get(code)?.secretKey,
+      now: deps.clock(),
+      maxSkewMs: 10 * 60_000,
+    });
+    if (!auth.ok) {
+      res.status(401).json({ error_code: 'AUTHENTICATION_ERROR', message: `Authentication failed: ${auth.reason}` });
+      return;
+    }
+    res.locals.merchantCode = auth.merchantCode;
+    next();
+  });
+  rest.get('/orders/', (req, res) => {
+    const ref = typeof req.query.ExternalRefNo === 'string' ? req.query.ExternalRefNo : undefined;
+    const items = [...orders.values()].filter(
+      (o) => o.merchantCode === res.locals.merchantCode && (ref === undefined || o.externalReference === ref),
+    );
+    res.json({ Items: items.map(orderJson), Pagination: { Page: 1, Limit: items.length, Count: items.length } });
+  });
+  rest.get('/orders/:refNo/', (req, res) => {
+    const order = orders.get(req.params.refNo);
+    if (!order || order.merchantCode !== res.locals.merchantCode) {
+      res.status(404).json({ error_code: 'NOT_FOUND', message: 'Order not found' });
+      return;
+    }
+    res.json(orderJson(order));
+  });
+  app.use('/rest/6.0', rest);
+
+  // ---- Control API and page ---------------------------------------------------------------------------------------
+  const orderOr404 = (refNo: string, res: express.Response) => {
+    const order = orders.get(refNo);
+    if (!order) res.status(404).json({ error: { code: 'not_found', message: `No order ${refNo}` } });
+    return order;
+  };
+
+  /** PUT /api/merchants/{code} — the service registers a sandbox merchant (and updates it). */
+  app.put('/api/merchants/:code', (req, res) => {
+    const b = req.body as Partial<SandboxMerchant>;
+    if (typeof b.secretKey !== 'string' || typeof b.buyLinkSecretWord !== 'string' || typeof b.ipnUrl !== 'string') {
+      res
+        .status(400)
+        .json({ error: { code: 'invalid_request', message: 'secretKey, buyLinkSecretWord and ipnUrl are required' } });
+      return;
+    }
+    const merchant: SandboxMerchant = {
+      merchantCode: req.params.code,
+      name: typeof b.name === 'string' ? b.name : req.params.code,
+      secretKey: b.secretKey,
+      buyLinkSecretWord: b.buyLinkSecretWord,
+      ipnUrl: b.ipnUrl,
+      dropIpns: b.dropIpns === true,
+    };
+    merchants.set(merchant.merchantCode, merchant);
+    res.json({ merchantCode: merchant.merchantCode, ipnUrl: merchant.ipnUrl, dropIpns: merchant.dropIpns });
+  });
+
+  app.get('/api/orders', (_req, res) => {
+    res.json({ data: [...orders.values()].map(orderJson) });
+  });
+  app.get('/api/ipn-deliveries', (req, res) => {
+    const refNo = typeof req.query.refNo === 'string' ? req.query.refNo : undefined;
+    res.json({ data: sender.deliveries.filter((d) => refNo === undefined || d.refNo === refNo) });
+  });
+
+  const actions: Record<string, (order: SandboxOrder, body: Record<string, unknown>) => string | undefined> = {
+    refund(order, body) {
+      if (order.status !== 'COMPLETE') return 'only a COMPLETE order can be refunded';
+      const gross = toMinorUnits(order.grossPrice, order.currency);
+      const already = toMinorUnits(order.refundedPrice, order.currency);
+      let amount: number;
+      try {
+        amount =
+          typeof body.amount === 'string' && body.amount !== ''
+            ? toMinorUnits(body.amount, order.currency)
+            : gross - already;
+      } catch {
+        return 'amount is not a decimal amount in the order currency';
+      }
+      if (amount <= 0 || already + amount > gross) return 'amount must be positive and at most what is left to refund';
+      order.refundedPrice = fromMinorUnits(already + amount, order.currency);
+      const full = already + amount === gross;
+      if (full) order.status = 'REFUND';
+      emit(order, {
+        orderStatus: 'REFUND',
+        refundType: full ? 'FULL' : 'PARTIAL',
+        totalOverride: fromMinorUnits(-amount, order.currency),
+      });
+      return undefined;
+    },
+    reverse(order) {
+      if (!['PENDING', 'AUTHRECEIVED', 'COMPLETE'].includes(order.status))
+        return `a ${order.status} order cannot be reversed`;
+      order.status = 'REVERSED';
+      emit(order, { orderStatus: 'REVERSED' });
+      return undefined;
+    },
+    chargeback(order, body) {
+      const resolution = body.resolution as ChargebackResolution;
+      if (!['OPEN', 'WON', 'LOST', 'ACCEPTED'].includes(resolution))
+        return 'resolution must be OPEN, WON, LOST or ACCEPTED';
+      order.chargeback = resolution;
+      emit(order, { orderStatus: 'COMPLETE' });
+      return undefined;
+    },
+  };
+  app.post('/api/orders/:refNo/:action', (req, res) => {
+    const order = orderOr404(req.params.refNo, res);
+    if (!order) return;
+    const action = actions[req.params.action];
+    if (!action) {
+      res.status(404).json({ error: { code: 'not_found', message: `No action ${req.params.action}` } });
+      return;
+    }
+    const refused = action(order, (req.body ?? {}) as Record<string, unknown>);
+    if (refused) res.status(409).json({ error: { code: 'refused', message: refused } });
+    else if (req.is('application/x-www-form-urlencoded')) res.redirect(303, '/');
+    else res.json(orderJson(order));
+  });
+  app.post('/api/ipn-deliveries/:id/resend', (req, res) => {
+    const original = sender.deliveries.find((d) => d.id === Number(req.params.id));
+    const order = original && orders.get(original.refNo);
+    if (!original || !order) {
+      res.status(404).json({ error: { code: 'not_found', message: 'No such IPN' } });
+      return;
+    }
+    const d = sender.resend(merchants.get(order.merchantCode)!, order, original.id)!;
+    if (req.is('application/x-www-form-urlencoded')) res.redirect(303, '/');
+    else res.json(d);
+  });
+
+  app.get('/', (_req, res) => {
+    const orderRows = [...orders.values()]
+      .reverse()
+      .map(
+        (
+          o,
+        ) => `<tr><td>${esc(o.refNo)}</td><td>${esc(o.externalReference)}</td><td>${esc(o.grossPrice)} ${esc(o.currency)}</td>
+<td>${esc(o.status)} / ${esc(o.approveStatus)}${o.chargeback !== 'NONE' ? ` / chargeback ${o.chargeback}` : ''}</td><td>${esc(o.refundedPrice)}</td>
+<td><form method="post" action="/api/orders/${esc(o.refNo)}/refund" style="display:inline"><input name="amount" size="6" placeholder="all"><button>Refund</button></form>
+<form method="post" action="/api/orders/${esc(o.refNo)}/reverse" style="display:inline"><button>Reverse</button></form>
+${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${esc(o.refNo)}/chargeback" style="display:inline"><input type="hidden" name="resolution" value="${r}"><button>Chargeback ${r}</button></form>`).join('')}</td></tr>`,
+      )
+      .join('');
+    const deliveryRows = [...sender.deliveries]
+      .reverse()
+      .map((d) => {
+        const last = d.attempts[d.attempts.length - 1];
+        return `<tr><td>${d.id}</td><td>${esc(d.refNo)}</td><td>${esc(d.orderStatus)}</td><td>${esc(d.ipnDate)}</td><td>${d.state}</td>
+<td>${d.attempts.length}</td><td>${last ? esc(last.receiptOk ? 'receipt OK' : (last.error ?? '')) : ''}</td>
+<td><form method="post" action="/api/ipn-deliveries/${d.id}/resend"><button>Resend</button></form></td></tr>`;
+      })
+      .join('');
+    res.type('html').send(
+      layout(
+        'Control',
+        `<h1>Sandbox control</h1><p>Merchants: ${[...merchants.values()].map((m) => esc(`${m.name} (${m.merchantCode}) → ${m.ipnUrl}`)).join('; ') || 'none'}</p>
+<h2>Orders</h2><table><thead><tr><th>RefNo</th><th>External ref</th><th>Total</th><th>Status</th><th>Refunded</th><th></th></tr></thead><tbody>${orderRows}</tbody></table>
+<h2>IPN deliveries</h2><table><thead><tr><th>#</th><th>RefNo</th><th>ORDERSTATUS</th><th>IPN_DATE</th><th>State</th><th>Attempts</th><th>Last verdict</th><th></th></tr></thead><tbody>${deliveryRows}</tbody></table>`,
+      ),
+    );
+  });
+
+  return {
+    app,
+    merchants,
+    orders,
+    deliveries: sender.deliveries,
+    stop() {
+      sender.stop();
+      for (const t of timers) clearTimeout(t);
+    },
+    /** For tests: an IPN_DATE the sandbox would give now. */
+    now: () => formatYmdHis(deps.clock()),
+  };
+}
+
+export type Sandbox = ReturnType<typeof createSandbox>;
