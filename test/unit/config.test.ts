@@ -19,6 +19,8 @@ describe('configuration', () => {
       adminToken: undefined,
       secretsKey: undefined,
       sandboxUrl: 'http://127.0.0.1:3100',
+      runSandbox: true,
+      sandboxPort: 3100,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
