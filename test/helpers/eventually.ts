@@ -1,6 +1,6 @@
 /** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs` with the last error. */
 export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<T> {

@@ -109,7 +109,7 @@ describe('the 2Checkout sandbox, over HTTP', () => {
   it('When an order is paid, then its IPNs carry 2Checkout fields in order, all three signatures verify, and receipts are accepted', async () => {
     const response = await pay(link(), '4111111111111111');
     expect(response.status).toBe(200); // no return-url on this link: the thank-you page
-    await eventually(async () => (received.length === 2 ? true : undefined));
+    await eventually(() => (received.length === 2 ? true : undefined));
     const [authorized, complete] = received;
     expect([authorized!.get('ORDERSTATUS'), complete!.get('ORDERSTATUS')]).toEqual(['PAYMENT_AUTHORIZED', 'COMPLETE']);
     expect(complete!.fields.map((f) => f.name).slice(-3)).toEqual(['HASH', 'SIGNATURE_SHA2_256', 'SIGNATURE_SHA3_256']);
@@ -135,7 +135,7 @@ describe('the 2Checkout sandbox, over HTTP', () => {
         : { status: 200, body: buildReadReceipt(ipn, MERCHANT.secretKey, 'sha3-256', new Date()) };
     const response = await pay(link(), '4000000000000077'); // PENDING: one IPN now
     expect(response.status).toBe(200);
-    const delivery = await eventually(async () => {
+    const delivery = await eventually(() => {
       const d = sandbox.deliveries.find((x) => x.orderStatus === 'PENDING' && x.state === 'delivered');
       return d;
     });
@@ -146,7 +146,7 @@ describe('the 2Checkout sandbox, over HTTP', () => {
   it('When the listener never acknowledges, then the sandbox gives up after the last attempt of the two-day schedule', async () => {
     answer = () => ({ status: 500, body: 'down' });
     await pay(link(), '4000000000000077');
-    const delivery = await eventually(async () => sandbox.deliveries.find((x) => x.state === 'failed'), 30_000);
+    const delivery = await eventually(() => sandbox.deliveries.find((x) => x.state === 'failed'), 30_000);
     expect(delivery.attempts).toHaveLength(retryOffsetsMs().length);
     expect(
       retryOffsetsMs()
@@ -194,7 +194,7 @@ describe('the 2Checkout sandbox, over HTTP', () => {
     expect((await control('refund', { amount: '20.00' })).status).toBe(200);
     expect((await control('refund', { amount: '40.00' })).status).toBe(409);
     expect((await control('refund', {})).status).toBe(200);
-    const refunds = await eventually(async () => {
+    const refunds = await eventually(() => {
       const r = received.filter((i) => i.get('REFNO') === order.refNo && i.get('ORDERSTATUS') === 'REFUND');
       return r.length === 2 ? r : undefined;
     });
