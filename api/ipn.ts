@@ -69,7 +69,7 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
   }
   const verdict = verifyIpnSignature(ipn, merchant.secretKey, { allowMd5: merchant.allowMd5Ipn });
   if (!verdict.ok) {
-    await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null);
+    await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null, ipn);
     return { status: 400, body: `IPN signature not verified: ${verdict.reason}` };
   }
 
@@ -124,9 +124,20 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
   };
 }
 
-async function storeRejected(deps: ApiDeps, req: IpnRequest, verdict: string, algorithm: string | null): Promise<void> {
+/** A refused attempt is kept for the IPN log; its fields are shown as claimed, never trusted. */
+async function storeRejected(
+  deps: ApiDeps,
+  req: IpnRequest,
+  verdict: string,
+  algorithm: string | null,
+  ipn?: Ipn,
+): Promise<void> {
   try {
     await deps.db('ipn_events').insert({
+      refno: ipn?.get('REFNO') ?? null,
+      refnoext: ipn?.get('REFNOEXT') ?? null,
+      order_status: ipn?.get('ORDERSTATUS') ?? null,
+      ipn_date: ipn?.get('IPN_DATE') ?? null,
       merchant_id: req.merchantId,
       raw_body: req.rawBody,
       headers: JSON.stringify(req.headers),

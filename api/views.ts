@@ -1,4 +1,5 @@
 import type { InvoiceRow } from '../activities/invoices';
+import type { IpnEventRow } from './ipn';
 import type { MerchantRow } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
 
@@ -90,6 +91,23 @@ export function invoiceView(i: InvoiceRow) {
     paidAt: i.paid_at?.toISOString() ?? null,
     createdAt: i.created_at.toISOString(),
     updatedAt: i.updated_at.toISOString(),
+  };
+}
+
+export function ipnEventView(e: IpnEventRow) {
+  return {
+    id: e.id,
+    receivedAt: e.received_at.toISOString(),
+    verdict: e.verdict,
+    algorithm: e.algorithm,
+    refNo: e.refno,
+    refNoExt: e.refnoext,
+    orderStatus: e.order_status,
+    invoiceId: e.invoice_id,
+    unknownInvoice: e.unknown_invoice,
+    deliveryState: e.delivery_state,
+    outcome: e.outcome,
+    duplicates: e.duplicate_count,
   };
 }
 

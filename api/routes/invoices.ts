@@ -8,7 +8,8 @@ import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { createInvoice } from '../invoices';
 import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery } from '../schemas';
-import { invoiceEventView, invoiceView, type InvoiceEventRow } from '../views';
+import type { IpnEventRow } from '../ipn';
+import { invoiceEventView, invoiceView, ipnEventView, type InvoiceEventRow } from '../views';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -89,6 +90,19 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
       throw new HttpError(503, 'temporal_unavailable', 'Could not reach the invoice workflow; retry');
     }
     res.json(invoiceView(await own(invoice.merchant_id, invoice.id)));
+  });
+
+  /** GET /v1/ipn-events?since= — the merchant's IPN log, newest first: every attempt with its verdict and outcome. */
+  router.get('/v1/ipn-events', requireMerchant, async (req, res) => {
+    const since = typeof req.query.since === 'string' ? new Date(req.query.since) : undefined;
+    if (since && Number.isNaN(since.getTime()))
+      throw new HttpError(400, 'invalid_request', 'since must be an ISO date');
+    const query = db<IpnEventRow>('ipn_events')
+      .where({ merchant_id: merchantOf(res.locals).id })
+      .orderBy('id', 'desc')
+      .limit(100);
+    if (since) void query.where('received_at', '>=', since);
+    res.json({ data: (await query).map(ipnEventView) });
   });
 
   return router;

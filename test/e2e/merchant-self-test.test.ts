@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { launchChromium } from '../helpers/browser';
+import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -11,24 +10,15 @@ import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
  */
 describe('the merchant self-test in headless Chromium', () => {
   jest.setTimeout(180_000);
-  let sandbox: Sandbox;
-  let sandboxServer: import('node:http').Server;
+  let sandbox: RunningSandbox;
   let stack: Stack;
   let browser: Browser;
   let page: Page;
   let orderLink: string;
 
   beforeAll(async () => {
-    sandbox = createSandbox({
-      retryScale: 0.001,
-      settleDelayMs: 1500,
-      fetch: globalThis.fetch,
-      clock: () => new Date(),
-    });
-    sandboxServer = sandbox.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => sandboxServer.once('listening', resolve));
-    const sandboxUrl = `http://127.0.0.1:${(sandboxServer.address() as AddressInfo).port}`;
-    stack = await startStack({ sandboxUrl });
+    sandbox = await startSandbox();
+    stack = await startStack({ sandboxUrl: sandbox.url });
     const merchant = await stack.call('POST', '/v1/merchants', {
       token: ADMIN_TOKEN,
       body: {
@@ -54,8 +44,7 @@ describe('the merchant self-test in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
-    sandbox?.stop();
-    await new Promise((resolve) => sandboxServer?.close(resolve));
+    await sandbox?.close();
   });
 
   /** Step 3 and 4: the order link, the sandbox's payment page, the card. Returns the invoice id. */

@@ -1,0 +1,25 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSandbox } from '../../sandbox/app';
+
+/** The 2Checkout sandbox on a free port, with its IPN retries and settle delays compressed. */
+export async function startSandbox() {
+  const sandbox = createSandbox({
+    retryScale: 0.001,
+    settleDelayMs: 1500,
+    fetch: globalThis.fetch,
+    clock: () => new Date(),
+  });
+  const server: Server = sandbox.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    ...sandbox,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      sandbox.stop();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
