@@ -12,6 +12,8 @@ import { invoiceView, productView } from '../views';
 const SESSION = 'session';
 const SESSION_HOURS = 12;
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** `2026-11-29 00:41` (UTC), or nothing. */
+const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace('T', ' ')}` : '');
 
 function page(title: string, body: string, merchant?: MerchantRow): string {
   const nav = merchant
@@ -19,7 +21,7 @@ function page(title: string, body: string, merchant?: MerchantRow): string {
 <form method="post" action="/dashboard/logout" style="display:inline"><button>Sign out</button></form></nav>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — Payments</title>
-<style>body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
+<style>body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;font-size:.9rem}
 .error{background:#f8d7da;padding:.5rem 1rem;border-radius:4px}label{margin-right:1rem}input,select,button{padding:.3rem;font-size:1rem}
 .status-paid{color:#146c2e;font-weight:bold}</style></head><body>${nav}<h1>${esc(title)}</h1>${body}</body></html>`;
@@ -121,15 +123,15 @@ export function dashboardRoutes(deps: ApiDeps) {
         (
           i,
         ) => `<tr data-invoice="${esc(i.id)}"><td>${esc(i.id)}</td><td class="status status-${esc(i.status)}">${esc(i.status)}${i.late ? ' (late)' : ''}</td>
-<td>${esc(i.amount)} ${esc(i.currency)}</td><td>${esc(i.items.map((it) => it.name).join(', '))}</td><td>${esc(i.createdAt)}</td><td>${esc(i.paidAt ?? '')}</td>
-<td>${esc(i.expiresAt)}</td><td>${esc(i.twocheckout.refNo ?? '')}</td><td>${esc(i.statusReason ?? '')}</td></tr>`,
+<td>${esc(i.amount)} ${esc(i.currency)}</td><td>${esc(i.items.map((it) => it.name).join(', '))}</td><td>${when(i.createdAt)}</td><td>${when(i.paidAt)}</td>
+<td>${when(i.expiresAt)}</td><td>${esc(i.twocheckout.refNo ?? '')}</td><td>${esc(i.statusReason ?? '')}</td></tr>`,
       )
       .join('');
     res.type('html').send(
       page(
         'Invoices',
         `<form method="get"><select name="status">${options}</select> <button>Filter</button></form>
-<table><thead><tr><th>Invoice</th><th>Status</th><th>Amount</th><th>Items</th><th>Created</th><th>Paid</th><th>Expires</th><th>2Checkout RefNo</th><th>Why</th></tr></thead>
+<table><thead><tr><th>Invoice</th><th>Status</th><th>Amount</th><th>Items</th><th>Created (UTC)</th><th>Paid</th><th>Expires</th><th>2Checkout RefNo</th><th>Why</th></tr></thead>
 <tbody>${table || '<tr><td colspan="9">No invoices yet.</td></tr>'}</tbody></table>`,
         merchant,
       ),
