@@ -153,6 +153,47 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
     });
   },
 
+  /**
+   * Adds a refund 2Checkout reported to a paid invoice: `partially_refunded` with the total refunded so far, or
+   * `refunded` once it reaches the invoice amount. Counted once per IPN, however often the activity runs.
+   */
+  async recordRefund(r: {
+    invoiceId: string;
+    ipnEventId: number;
+    amountMinor: number;
+    cause: string;
+  }): Promise<{ status: InvoiceStatus; refundedMinor: number; changed: boolean }> {
+    return db.transaction(async (trx) => {
+      const invoice = await trx<InvoiceRow>('invoices').where({ id: r.invoiceId }).forUpdate().first();
+      if (!invoice)
+        throw ApplicationFailure.nonRetryable(`Invoice ${r.invoiceId} does not exist`, ERRORS.invoiceNotFound);
+      const unchanged = { status: invoice.status, refundedMinor: invoice.refunded_minor, changed: false };
+      if (!['paid', 'partially_refunded', 'disputed'].includes(invoice.status) || r.amountMinor <= 0) return unchanged;
+      const refundedMinor = Math.min(invoice.amount_minor, invoice.refunded_minor + r.amountMinor);
+      const status: InvoiceStatus = refundedMinor >= invoice.amount_minor ? 'refunded' : 'partially_refunded';
+      const inserted: { id: number }[] = await trx('invoice_events')
+        .insert({
+          invoice_id: r.invoiceId,
+          type: 'refund',
+          from_status: invoice.status,
+          to_status: status,
+          cause: r.cause,
+          ipn_event_id: r.ipnEventId,
+          data: JSON.stringify({ amountMinor: r.amountMinor, refundedMinor }),
+          dedup_key: `refund:${r.ipnEventId}`,
+        })
+        .onConflict(['invoice_id', 'dedup_key'])
+        .ignore()
+        .returning('id');
+      if (inserted.length === 0) return unchanged; // this IPN's refund is already counted
+      const reason = `refunded ${fromMinorUnits(refundedMinor, invoice.currency)} of ${fromMinorUnits(invoice.amount_minor, invoice.currency)} ${invoice.currency}`;
+      await trx('invoices')
+        .where({ id: r.invoiceId })
+        .update({ status, refunded_minor: refundedMinor, status_reason: reason, updated_at: trx.fn.now() });
+      return { status, refundedMinor, changed: true };
+    });
+  },
+
   /** Records what the workflow did with a stored IPN, for the IPN log. */
   async recordIpnOutcome(ipnEventId: number, outcome: string): Promise<void> {
     await db('ipn_events').where({ id: ipnEventId }).update({ outcome, outcome_at: db.fn.now() });

@@ -167,6 +167,9 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
     orderStatus: event.order_status ?? '',
     ipnDate: event.ipn_date ?? '',
     testOrder: ipn.get('TEST_ORDER') === '1',
+    total: ipn.get('IPN_TOTALGENERAL') ?? '',
+    currency: ipn.get('CURRENCY') ?? '',
+    chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
   };
   try {
     await deliverPaymentEvent(deps.temporal, invoice, payment);

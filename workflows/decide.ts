@@ -12,11 +12,13 @@ export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus
   paid: ['awaiting_payment', 'processing', 'expired', 'canceled', 'disputed'],
   expired: ['awaiting_payment'],
   canceled: ['awaiting_payment'],
-  failed: ['awaiting_payment', 'processing'],
-  refunded: ['paid', 'partially_refunded'],
+  // a payment reversed or canceled at 2Checkout after it was counted is no longer money received
+  failed: ['awaiting_payment', 'processing', 'paid'],
+  refunded: ['paid', 'partially_refunded', 'disputed'],
   partially_refunded: ['paid'],
   disputed: ['paid', 'partially_refunded'],
-  charged_back: ['disputed'],
+  // a lost chargeback whose OPEN notification never came still takes the money back
+  charged_back: ['disputed', 'paid', 'partially_refunded'],
   needs_review: INVOICE_STATUSES.filter((s) => s !== 'needs_review'),
 };
 
@@ -95,6 +97,21 @@ export function judgeOrder(order: TwoCheckoutOrder | null, invoice: InvoiceFacts
       return { kind: 'no_change', reason: `${ref} is REFUND at 2Checkout` };
     default:
       return { kind: 'needs_review', reason: `${ref} has a status this service does not know: ${order.status}` };
+  }
+}
+
+/** Where a chargeback resolution takes an invoice (DESIGN.md §3): OPEN → disputed, WON → paid, LOST/ACCEPTED → charged_back. */
+export function chargebackTarget(resolution: string): InvoiceStatus | null {
+  switch (resolution) {
+    case 'OPEN':
+      return 'disputed';
+    case 'WON':
+      return 'paid';
+    case 'LOST':
+    case 'ACCEPTED':
+      return 'charged_back';
+    default:
+      return null;
   }
 }
 

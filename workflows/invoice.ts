@@ -10,7 +10,8 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TwoCheckoutOrder } from './decide';
-import { judgeOrder, targetOf, type InvoiceFacts, type Verdict } from './decide';
+import { ALLOWED_FROM, chargebackTarget, judgeOrder, targetOf, type InvoiceFacts, type Verdict } from './decide';
+import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import {
   cancelUpdate,
   checkoutLinkUpdate,
@@ -142,8 +143,71 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     return `${verdict.kind}: ${state.status}`;
   }
 
+  /** A refund IPN: 2Checkout must confirm the order is this invoice's; the refunded amount is the IPN's. */
+  async function handleRefund(event: PaymentEvent, cause: string): Promise<string> {
+    const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const verdict = judgeOrder(order, facts);
+    if (verdict.kind === 'not_confirmed') return `not_confirmed: ${verdict.reason}`;
+    let amountMinor: number;
+    try {
+      amountMinor = -toMinorUnits(event.total, facts.currency);
+    } catch {
+      amountMinor = 0;
+    }
+    if (event.currency !== facts.currency || amountMinor <= 0) {
+      await transition(
+        'needs_review',
+        `refund IPN with an unreadable amount: ${event.total} ${event.currency}`,
+        cause,
+        {
+          ipnEventId: event.ipnEventId,
+        },
+      );
+      return `needs_review: ${state.status}`;
+    }
+    const result = await db.recordRefund({
+      invoiceId: input.invoiceId,
+      ipnEventId: event.ipnEventId,
+      amountMinor,
+      cause,
+    });
+    if (result.changed) {
+      state = {
+        ...state,
+        status: result.status,
+        reason: `refunded ${fromMinorUnits(result.refundedMinor, facts.currency)} of ${fromMinorUnits(facts.amountMinor, facts.currency)} ${facts.currency}`,
+      };
+      searchAttributes();
+    }
+    return `refund: ${result.status}`;
+  }
+
+  /** A chargeback update (COMPLETE with CHARGEBACK_RESOLUTION): OPEN → disputed, WON → paid, LOST → charged_back. */
+  async function handleChargeback(event: PaymentEvent, cause: string): Promise<string> {
+    const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const verdict = judgeOrder(order, facts);
+    if (verdict.kind === 'not_confirmed') return `not_confirmed: ${verdict.reason}`;
+    const to = chargebackTarget(event.chargebackResolution);
+    if (to === null || to === state.status || !ALLOWED_FROM[to].includes(state.status))
+      return `no_change: ${state.status}`;
+    await transition(to, `chargeback ${event.chargebackResolution} on 2Checkout order ${event.refNo}`, cause, {
+      ipnEventId: event.ipnEventId,
+      data: { chargeback: event.chargebackResolution },
+    });
+    return `chargeback: ${state.status}`;
+  }
+
   async function handle(event: PaymentEvent) {
     const cause = `IPN ${event.orderStatus} for 2Checkout order ${event.refNo} (IPN_DATE ${event.ipnDate})`;
+    if (
+      event.orderStatus === 'REFUND' ||
+      (event.chargebackResolution !== 'NONE' && event.chargebackResolution !== '')
+    ) {
+      const outcome =
+        event.orderStatus === 'REFUND' ? await handleRefund(event, cause) : await handleChargeback(event, cause);
+      await db.recordIpnOutcome(event.ipnEventId, outcome);
+      return;
+    }
     const reasonBefore = state.reason;
     state = {
       ...state,

@@ -58,6 +58,11 @@ export interface PaymentEvent {
   readonly orderStatus: string;
   readonly ipnDate: string;
   readonly testOrder: boolean;
+  /** IPN_TOTALGENERAL as sent: negative on refunds. */
+  readonly total: string;
+  readonly currency: string;
+  /** CHARGEBACK_RESOLUTION: NONE, OPEN, WON, LOST, ACCEPTED. */
+  readonly chargebackResolution: string;
 }
 
 export interface InvoiceState {

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { startIpnRelay } from '../../api/ipn';
 import { createSecretBox } from '../../lib/secret-box';
 import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { createTestDatabase } from './db';
-import { installQuietRuntime } from './temporal';
-import { TEMPORAL_CLI } from './tools';
+import { installQuietRuntime, startDevServer } from './temporal';
 import { startTwoCheckoutStandIn } from './twocheckout-stand-in';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
@@ -23,13 +20,7 @@ export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: str
   installQuietRuntime();
   const database = await createTestDatabase();
   await database.db.migrate.latest();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: TEMPORAL_CLI },
-      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
-    },
-  });
+  const env = await startDevServer();
   const secretBox = createSecretBox(randomBytes(32).toString('base64'));
   const merchants = new Map<string, string>();
   const twoCheckout = await startTwoCheckoutStandIn(merchants);

@@ -43,7 +43,8 @@ describe('the state machine', () => {
     expect(targetOf(paid, 'expired')).toBe('paid');
     expect(targetOf(paid, 'paid')).toBeNull();
     expect(targetOf({ kind: 'in_flight', reason: '' }, 'paid')).toBeNull(); // a PENDING after COMPLETE changes nothing
-    expect(targetOf({ kind: 'failed', reason: '' }, 'paid')).toBeNull();
+    expect(targetOf({ kind: 'failed', reason: '' }, 'paid')).toBe('failed'); // reversed after it was counted
+    expect(targetOf({ kind: 'failed', reason: '' }, 'refunded')).toBeNull();
     expect(targetOf({ kind: 'not_confirmed', reason: '' }, 'awaiting_payment')).toBeNull();
   });
 

@@ -16,13 +16,31 @@ const DAY = 24 * 3600 * 1000;
 function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckoutOrder> }) {
   let status: InvoiceStatus = 'awaiting_payment';
   let late = false;
+  let refundedMinor = 0;
+  const refundsCounted = new Set<number>();
   const transitions: Transition[] = [];
   const outcomes: [number, string][] = [];
   const calls: string[] = [];
   const activities: Pick<
     Activities,
-    'openInvoice' | 'transitionInvoice' | 'recordIpnOutcome' | 'getOrder' | 'findOrdersByExternalRef'
+    'openInvoice' | 'transitionInvoice' | 'recordIpnOutcome' | 'getOrder' | 'findOrdersByExternalRef' | 'recordRefund'
   > = {
+    recordRefund: (r) => {
+      if (refundsCounted.has(r.ipnEventId) || !['paid', 'partially_refunded', 'disputed'].includes(status)) {
+        return Promise.resolve({ status, refundedMinor, changed: false });
+      }
+      refundsCounted.add(r.ipnEventId);
+      refundedMinor = Math.min(5000, refundedMinor + r.amountMinor);
+      status = refundedMinor >= 5000 ? 'refunded' : 'partially_refunded';
+      transitions.push({
+        invoiceId: r.invoiceId,
+        to: status,
+        reason: 'refund',
+        cause: r.cause,
+        ipnEventId: r.ipnEventId,
+      });
+      return Promise.resolve({ status, refundedMinor, changed: true });
+    },
     openInvoice: (): Promise<OpenedInvoice> =>
       Promise.resolve({
         status,
@@ -60,12 +78,21 @@ function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckout
 
 const order = (refNo: string, overrides: Partial<TwoCheckoutOrder> = {}) => buildOrder({ refNo, ...overrides });
 
-const event = (ipnEventId: number, refNo: string, orderStatus = 'COMPLETE'): PaymentEvent => ({
+const event = (
+  ipnEventId: number,
+  refNo: string,
+  orderStatus = 'COMPLETE',
+  more: Partial<PaymentEvent> = {},
+): PaymentEvent => ({
   ipnEventId,
   refNo,
   orderStatus,
   ipnDate: '20261128120000',
   testOrder: false,
+  total: '50.00',
+  currency: 'RUB',
+  chargebackResolution: 'NONE',
+  ...more,
 });
 
 describe('invoiceWorkflow with mocked activities, on the time-skipping server', () => {
@@ -168,6 +195,45 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
       ['paid', true],
     ]);
     expect(result).toEqual({ status: 'paid', late: true });
+  });
+
+  it('When part of a paid invoice is refunded, then the rest, then it is partially refunded, then refunded; a repeated refund IPN counts once', async () => {
+    const orders = new Map([['R6', order('R6')]]);
+    const { transitions, result } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(10, 'R6'));
+      await h.signal(paymentEventSignal, event(11, 'R6', 'REFUND', { total: '-20.00' }));
+      await h.signal(paymentEventSignal, event(11, 'R6', 'REFUND', { total: '-20.00' }));
+      await h.signal(paymentEventSignal, event(12, 'R6', 'REFUND', { total: '-30.00' }));
+    });
+    expect(transitions.map((t) => t.to)).toEqual(['paid', 'partially_refunded', 'refunded']);
+    expect(result.status).toBe('refunded');
+  });
+
+  it('When a chargeback opens and is won, then disputed then paid; when one is lost, then charged back', async () => {
+    const won = await run(new Map([['R7', order('R7')]]), async (h) => {
+      await h.signal(paymentEventSignal, event(20, 'R7'));
+      await h.signal(paymentEventSignal, event(21, 'R7', 'COMPLETE', { chargebackResolution: 'OPEN' }));
+      await h.signal(paymentEventSignal, event(22, 'R7', 'COMPLETE', { chargebackResolution: 'WON' }));
+    });
+    expect(won.transitions.map((t) => t.to)).toEqual(['paid', 'disputed', 'paid']);
+    const lost = await run(new Map([['R8', order('R8')]]), async (h) => {
+      await h.signal(paymentEventSignal, event(30, 'R8'));
+      await h.signal(paymentEventSignal, event(31, 'R8', 'COMPLETE', { chargebackResolution: 'OPEN' }));
+      await h.signal(paymentEventSignal, event(32, 'R8', 'COMPLETE', { chargebackResolution: 'LOST' }));
+    });
+    expect(lost.transitions.map((t) => t.to)).toEqual(['paid', 'disputed', 'charged_back']);
+  });
+
+  it('When 2Checkout reverses a paid order, then the invoice fails; a PENDING after COMPLETE changes nothing', async () => {
+    const orders = new Map([['R9', order('R9')]]);
+    const { transitions } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(40, 'R9'));
+      await h.signal(paymentEventSignal, event(41, 'R9', 'PENDING'));
+      await env.sleep(60_000);
+      orders.set('R9', order('R9', { status: 'REVERSED' }));
+      await h.signal(paymentEventSignal, event(42, 'R9', 'REVERSED'));
+    });
+    expect(transitions.map((t) => t.to)).toEqual(['paid', 'failed']);
   });
 
   it('When a payment is in flight at the deadline, then the invoice does not expire and turns paid when it completes', async () => {

@@ -1,0 +1,119 @@
+import { eventually } from '../helpers/eventually';
+import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
+import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+
+/** Refunds, chargebacks and reversals produced by the sandbox's control API, through IPNs to the invoice. */
+describe('after the payment: refunds, chargebacks, reversals from the sandbox', () => {
+  jest.setTimeout(120_000);
+  let sandbox: RunningSandbox;
+  let stack: Stack;
+  let apiKey: string;
+  let productId: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    stack = await startStack({ sandboxUrl: sandbox.url });
+    const merchant = await stack.call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Shop',
+        twocheckout: {
+          merchantCode: '250000000055',
+          secretKey: 'key',
+          buyLinkSecretWord: 'word',
+          environment: 'sandbox',
+          testOrders: true,
+        },
+      },
+    });
+    apiKey = merchant.json.apiKey;
+    productId = (
+      await stack.call('POST', '/v1/products', {
+        token: apiKey,
+        body: { name: 'Test product', price: '50.00', currency: 'RUB' },
+      })
+    ).json.id;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await sandbox?.close();
+  });
+
+  const invoiceWhen = (id: string, status: string) =>
+    eventually(
+      async () => {
+        const i = (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json;
+        return i.status === status ? i : undefined;
+      },
+      20_000,
+      `invoice ${id} ${status}`,
+    );
+
+  /** A buyer pays a new invoice with the success card; returns the invoice id and the 2Checkout RefNo. */
+  async function paidInvoice(): Promise<{ id: string; refNo: string }> {
+    const checkout = (await fetch(`${stack.apiUrl}/order/${productId}`, { redirect: 'manual' })).headers.get(
+      'location',
+    )!;
+    const id = new URL(checkout).searchParams.get('order-ext-ref')!;
+    await fetch(`${sandbox.url}/checkout/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({
+        link: new URL(checkout).search.slice(1),
+        name: 'Ана Иванова',
+        email: 'a@example.com',
+        card: '4111111111111111',
+      }),
+    });
+    const paid = await invoiceWhen(id, 'paid');
+    return { id, refNo: paid.twocheckout.refNo };
+  }
+  const control = (refNo: string, action: string, body: unknown = {}) =>
+    fetch(`${sandbox.url}/api/orders/${refNo}/${action}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('When 2Checkout refunds part, then the rest, then the invoice is partially refunded with the amount, then refunded', async () => {
+    const { id, refNo } = await paidInvoice();
+    expect((await control(refNo, 'refund', { amount: '20.00' })).status).toBe(200);
+    expect(await invoiceWhen(id, 'partially_refunded')).toMatchObject({
+      refundedAmount: '20.00',
+      statusReason: 'refunded 20.00 of 50.00 RUB',
+    });
+    expect((await control(refNo, 'refund')).status).toBe(200);
+    expect(await invoiceWhen(id, 'refunded')).toMatchObject({ refundedAmount: '50.00' });
+    // The refund IPN resent: counted once.
+    const refund = sandbox.deliveries.find((d) => d.refNo === refNo && d.orderStatus === 'REFUND')!;
+    await fetch(`${sandbox.url}/api/ipn-deliveries/${refund.id}/resend`, { method: 'POST' });
+    await eventually(() =>
+      sandbox.deliveries.filter((d) => d.refNo === refNo && d.state === 'delivered').length >= 5 ? true : undefined,
+    );
+    expect(await stack.db('invoice_events').where({ invoice_id: id, type: 'refund' }).count({ n: '*' })).toEqual([
+      { n: 2 },
+    ]);
+    expect((await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json.refundedAmount).toBe('50.00');
+  });
+
+  it('When a chargeback opens and is won, then the invoice is disputed, then paid again; a lost one is charged back', async () => {
+    const won = await paidInvoice();
+    await control(won.refNo, 'chargeback', { resolution: 'OPEN' });
+    await invoiceWhen(won.id, 'disputed');
+    await control(won.refNo, 'chargeback', { resolution: 'WON' });
+    await invoiceWhen(won.id, 'paid');
+    const lost = await paidInvoice();
+    await control(lost.refNo, 'chargeback', { resolution: 'OPEN' });
+    await invoiceWhen(lost.id, 'disputed');
+    await control(lost.refNo, 'chargeback', { resolution: 'LOST' });
+    await invoiceWhen(lost.id, 'charged_back');
+  });
+
+  it('When 2Checkout reverses a paid order, then the invoice fails', async () => {
+    const { id, refNo } = await paidInvoice();
+    await control(refNo, 'reverse');
+    expect(await invoiceWhen(id, 'failed')).toMatchObject({
+      statusReason: `2Checkout order ${refNo} is REVERSED at 2Checkout`,
+    });
+  });
+});
