@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { loadMerchant, twoCheckoutEndpoints } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
 import { buildDynamicBuyLink, type BuyLinkItem } from '../lib/twocheckout';
-import { ALLOWED_FROM } from '../workflows/decide';
+import { ALLOWED_FROM, REFUNDABLE } from '../workflows/decide';
 import { ERRORS, type InvoiceStatus } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 
@@ -168,7 +168,7 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
       if (!invoice)
         throw ApplicationFailure.nonRetryable(`Invoice ${r.invoiceId} does not exist`, ERRORS.invoiceNotFound);
       const unchanged = { status: invoice.status, refundedMinor: invoice.refunded_minor, changed: false };
-      if (!['paid', 'partially_refunded', 'disputed'].includes(invoice.status) || r.amountMinor <= 0) return unchanged;
+      if (!REFUNDABLE.includes(invoice.status) || r.amountMinor <= 0) return unchanged;
       const refundedMinor = Math.min(invoice.amount_minor, invoice.refunded_minor + r.amountMinor);
       const status: InvoiceStatus = refundedMinor >= invoice.amount_minor ? 'refunded' : 'partially_refunded';
       const inserted: { id: number }[] = await trx('invoice_events')

@@ -22,6 +22,51 @@ export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus
   needs_review: INVOICE_STATUSES.filter((s) => s !== 'needs_review'),
 };
 
+/** Statuses a refund can be counted in (a second partial refund stays `partially_refunded`). */
+export const REFUNDABLE: readonly InvoiceStatus[] = ALLOWED_FROM.refunded;
+
+/**
+ * The lifecycle as (event, from, to) rows: what README.md's state table is generated from (scripts/state-table.ts),
+ * and what a test keeps it equal to. `from` is ALLOWED_FROM[to] unless the event narrows it.
+ */
+export const LIFECYCLE: readonly { event: string; to: InvoiceStatus; from?: readonly InvoiceStatus[] }[] = [
+  {
+    event:
+      'IPN PENDING / PENDING_APPROVAL / PAYMENT_AUTHORIZED; 2Checkout reports the order PENDING or under fraud review',
+    to: 'processing',
+  },
+  {
+    event:
+      'verified paid: 2Checkout reports COMPLETE or AUTHRECEIVED, approved, this invoice, same amount and currency (late when expired or canceled)',
+    to: 'paid',
+    from: ['awaiting_payment', 'processing', 'expired', 'canceled'],
+  },
+  { event: 'expiry, and 2Checkout has no order for the invoice', to: 'expired' },
+  { event: 'the merchant cancels (Workflow Update)', to: 'canceled' },
+  {
+    event: '2Checkout reports the order REVERSED or CANCELED, or refused by anti-fraud (FRAUD, INVALIDDATA)',
+    to: 'failed',
+  },
+  { event: 'refund IPN for part of the amount', to: 'partially_refunded', from: REFUNDABLE },
+  { event: 'refund IPN reaching the whole amount', to: 'refunded', from: REFUNDABLE },
+  { event: 'chargeback OPEN', to: 'disputed' },
+  { event: 'chargeback WON', to: 'paid', from: ['disputed'] },
+  { event: 'chargeback LOST or ACCEPTED', to: 'charged_back' },
+  {
+    event: 'amount or currency differs, a test order on a merchant refusing them, an unknown 2Checkout status',
+    to: 'needs_review',
+  },
+];
+
+/** The README's state table, as Markdown. */
+export function lifecycleTable(): string {
+  const rows = LIFECYCLE.map(
+    ({ event, to, from }) =>
+      `| ${(from ?? ALLOWED_FROM[to]).map((s) => `\`${s}\``).join(', ')} | ${event} | \`${to}\` |`,
+  );
+  return ['| from | event | to |', '|---|---|---|', ...rows].join('\n');
+}
+
 /** A 2Checkout order as its REST API 6.0 describes it, reduced to what decides payment. */
 export interface TwoCheckoutOrder {
   readonly refNo: string;

@@ -1,4 +1,4 @@
-import { ALLOWED_FROM, judgeOrder, targetOf, type InvoiceFacts } from '../../workflows/decide';
+import { ALLOWED_FROM, judgeOrder, LIFECYCLE, REFUNDABLE, targetOf, type InvoiceFacts } from '../../workflows/decide';
 import { INVOICE_STATUSES } from '../../workflows/shared';
 import { buildOrder } from '../helpers/factories';
 
@@ -46,6 +46,17 @@ describe('the state machine', () => {
     expect(targetOf({ kind: 'failed', reason: '' }, 'paid')).toBe('failed'); // reversed after it was counted
     expect(targetOf({ kind: 'failed', reason: '' }, 'refunded')).toBeNull();
     expect(targetOf({ kind: 'not_confirmed', reason: '' }, 'awaiting_payment')).toBeNull();
+  });
+
+  it('When the documented lifecycle is read, then for each status its rows cover exactly the sources the code allows', () => {
+    const documented = new Map<string, Set<string>>();
+    for (const { to, from } of LIFECYCLE) {
+      for (const s of from ?? ALLOWED_FROM[to]) (documented.get(to) ?? documented.set(to, new Set()).get(to)!).add(s);
+    }
+    for (const to of INVOICE_STATUSES.filter((s) => s !== 'awaiting_payment')) {
+      const allowed = to === 'partially_refunded' ? REFUNDABLE : ALLOWED_FROM[to];
+      expect([...(documented.get(to) ?? [])].sort()).toEqual([...allowed].sort());
+    }
   });
 
   it('When the table is read, then every status appears and no status is its own source', () => {
