@@ -225,6 +225,135 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     expect(await stack.db('invoices').count({ n: '*' })).toEqual(before);
   });
 
+  it('When the same IPN arrives 5 times in a row and 5 times at once, then every copy gets a receipt and the invoice changes once', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    const sequential: Response[] = [];
+    for (let i = 0; i < 5; i++) sequential.push(await postIpn(body));
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => postIpn(body)));
+    for (const r of [...sequential, ...concurrent]) {
+      expect(r.status).toBe(200);
+      expect(verifyReadReceipt(parseIpn(Buffer.from(body)), SECRET_KEY, await r.text(), 'sha3-256')).toBe(true);
+    }
+    await invoiceWhen(created.id, 'paid');
+    await new Promise((r) => setTimeout(r, 1500)); // let any extra delivery run before counting
+    const events = (await invoice(created.id)).events.filter((e: { type: string }) => e.type === 'status_changed');
+    expect(events).toHaveLength(1);
+    expect(await stack.db('ipn_events').where({ refno: refNo })).toMatchObject([
+      { duplicate_count: 9, verdict: 'verified' },
+    ]);
+  });
+
+  it('When a captured IPN is replayed later, then it is acknowledged as a duplicate and changes nothing', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    await postIpn(body);
+    const paid = await invoiceWhen(created.id, 'paid');
+    stack.twoCheckout.orders.set(refNo, { ...paidOrder(created.id, refNo), Status: 'REVERSED' }); // would fail it if re-applied
+    expect((await postIpn(body)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await invoice(created.id)).toEqual(paid);
+  });
+
+  it.each([
+    [
+      'truncated',
+      (s: string) =>
+        s.replace(/SIGNATURE_SHA3_256=([0-9a-f]+)/, (_m, h: string) => `SIGNATURE_SHA3_256=${h.slice(0, 40)}`),
+    ],
+    ['missing', (s: string) => s.replace(/&HASH=.*$/, '')],
+    [
+      'computed over another serialisation',
+      (s: string) => s.replace('FIRSTNAME=%D0%98%D0%B2%D0%B0%D0%BD', 'FIRSTNAME=Ivan'),
+    ],
+  ])('When the signature is %s, then 400 without receipt and nothing changes', async (_what, mangle) => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const response = await postIpn(
+      mangle(
+        signedIpnBody(SECRET_KEY, {
+          refNo,
+          invoiceId: created.id,
+          orderStatus: 'COMPLETE',
+          total: '50.00',
+          currency: 'RUB',
+        }),
+      ),
+    );
+    expect(response.status).toBe(400);
+    expect(await response.text()).not.toMatch(/<EPAYMENT>|<sig /);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await invoice(created.id)).status).toBe('awaiting_payment');
+  });
+
+  it('When an IPN is signed with MD5 only, then it is refused until the merchant allows MD5', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    const md5Only = signedIpnBody(SECRET_KEY, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    }).replace(/&SIGNATURE_SHA2_256=.*$/, '');
+    const refused = await postIpn(md5Only);
+    expect([refused.status, await refused.text()]).toEqual([400, 'IPN signature not verified: md5_not_allowed']);
+    await stack.call('PATCH', '/v1/merchant', { token: apiKey, body: { twocheckout: { allowMd5Ipn: true } } });
+    try {
+      const accepted = await postIpn(md5Only);
+      expect(accepted.status).toBe(200);
+      expect(await accepted.text()).toMatch(/^<EPAYMENT>\d{14}\|[0-9a-f]{32}<\/EPAYMENT>$/);
+      await invoiceWhen(created.id, 'paid');
+    } finally {
+      await stack.call('PATCH', '/v1/merchant', { token: apiKey, body: { twocheckout: { allowMd5Ipn: false } } });
+    }
+  });
+
+  it("When an IPN signed for this merchant is posted to another merchant's URL, then it is refused", async () => {
+    const other = await stack.call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Other',
+        twocheckout: { merchantCode: 'Y', secretKey: 'other key', buyLinkSecretWord: 'y', environment: 'sandbox' },
+      },
+    });
+    const { json: created } = await createInvoice();
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo: String(refNos++),
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    expect((await postIpn(body, other.json.id)).status).toBe(400);
+    expect((await postIpn(body, 'mer_nosuchmerchant')).status).toBe(404);
+  });
+
+  it('When an IPN body is over the size limit, then 413 and nothing is stored', async () => {
+    const before = await stack.db('ipn_events').count({ n: '*' });
+    const response = await postIpn(`REFNO=1&PAD=${'x'.repeat(70 * 1024)}`);
+    expect(response.status).toBe(413);
+    expect(await stack.db('ipn_events').count({ n: '*' })).toEqual(before);
+  });
+
   it('When the same Idempotency-Key is sent again, then the same body gives the same invoice and another body is refused', async () => {
     const key = `order-${Date.now()}`;
     const first = await createInvoice({ 'Idempotency-Key': key });
