@@ -13,6 +13,7 @@ export interface ApiDeps {
     | 'publicUrl'
     | 'adminToken'
     | 'invoiceExpiresInSeconds'
+    | 'gracePeriodMs'
     | 'ipnBodyLimit'
     | 'temporalNamespace'
     | 'sandboxUrl'

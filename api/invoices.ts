@@ -84,7 +84,7 @@ async function replay(deps: ApiDeps, existing: InvoiceRow, requestHash: string):
 /** Runs the workflow to get the link; if Temporal cannot be reached, the invoice stays and a retry completes it. */
 async function withCheckoutLink(deps: ApiDeps, invoice: InvoiceRow): Promise<InvoiceRow> {
   try {
-    await startInvoiceWorkflow(deps.temporal, invoice);
+    await startInvoiceWorkflow(deps.temporal, invoice, deps.config.gracePeriodMs);
   } catch (err) {
     deps.log('could not start invoice workflow', { invoiceId: invoice.id, error: String(err) });
     const now = await deps.db<InvoiceRow>('invoices').where({ id: invoice.id }).first();

@@ -172,7 +172,7 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
     chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
   };
   try {
-    await deliverPaymentEvent(deps.temporal, invoice, payment);
+    await deliverPaymentEvent(deps.temporal, invoice, payment, deps.config.gracePeriodMs);
   } catch (err) {
     await deps.db('ipn_events').where({ id: event.id }).increment('delivery_attempts', 1);
     deps.log('IPN not yet delivered to its workflow; the relay will retry', { ipnEventId, error: String(err) });

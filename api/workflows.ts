@@ -14,11 +14,13 @@ import {
 type InvoiceIdentity = Pick<InvoiceRow, 'id' | 'merchant_id' | 'amount_minor' | 'currency' | 'status'>;
 
 /** How every run of an invoice's workflow starts: its id, its search attributes, a memo with the money. */
-function startOptions(invoice: InvoiceIdentity) {
+function startOptions(invoice: InvoiceIdentity, gracePeriodMs: number) {
   return {
     workflowId: workflowIdOf(invoice.id),
     taskQueue: TASK_QUEUE,
-    args: [{ invoiceId: invoice.id, merchantId: invoice.merchant_id }] as [Parameters<typeof invoiceWorkflow>[0]],
+    args: [{ invoiceId: invoice.id, merchantId: invoice.merchant_id, gracePeriodMs }] as [
+      Parameters<typeof invoiceWorkflow>[0],
+    ],
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.invoiceId, value: invoice.id },
       { key: SEARCH_ATTRIBUTES.merchantId, value: invoice.merchant_id },
@@ -32,9 +34,13 @@ function startOptions(invoice: InvoiceIdentity) {
  * Starts the invoice's workflow and waits for the checkout link it creates (update-with-start): the workflow stays
  * the creator of the link, and the API answers with it. Never starts a second run once one has closed.
  */
-export async function startInvoiceWorkflow(client: Client, invoice: InvoiceIdentity): Promise<string> {
+export async function startInvoiceWorkflow(
+  client: Client,
+  invoice: InvoiceIdentity,
+  gracePeriodMs: number,
+): Promise<string> {
   const operation = new WithStartWorkflowOperation(invoiceWorkflow, {
-    ...startOptions(invoice),
+    ...startOptions(invoice, gracePeriodMs),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
@@ -49,9 +55,10 @@ export async function deliverPaymentEvent(
   client: Client,
   invoice: InvoiceIdentity,
   event: PaymentEvent,
+  gracePeriodMs: number,
 ): Promise<void> {
   await client.workflow.signalWithStart(invoiceWorkflow, {
-    ...startOptions(invoice),
+    ...startOptions(invoice, gracePeriodMs),
     signal: paymentEventSignal,
     signalArgs: [event],
   });

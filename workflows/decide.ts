@@ -2,7 +2,7 @@
  * The invoice state machine (DESIGN.md §3) as pure functions, shared by the workflow (what to do) and the
  * activities (the conditional update that does it). No I/O: safe in the workflow sandbox.
  */
-import { fromMinorUnits } from '../lib/money';
+import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import { INVOICE_STATUSES, type InvoiceStatus } from './shared';
 
 /** For each target status, the statuses it may be reached from: the `where status in (…)` of every write. */
@@ -143,6 +143,49 @@ export function judgeOrder(order: TwoCheckoutOrder | null, invoice: InvoiceFacts
     default:
       return { kind: 'needs_review', reason: `${ref} has a status this service does not know: ${order.status}` };
   }
+}
+
+/** IPN ORDERSTATUS values 2Checkout documents (PROTOCOL.md §1.3); any other is stored, acknowledged and reviewed. */
+export const KNOWN_IPN_STATUSES: ReadonlySet<string> = new Set([
+  'PENDING',
+  'PURCHASE_PENDING',
+  'PENDING_APPROVAL',
+  'PAYMENT_AUTHORIZED',
+  'PAYMENT_RECEIVED',
+  'PENDING_ORDER_APPROVAL',
+  'COMPLETE',
+  'REFUND',
+  'REVERSED',
+  'CANCELED',
+  'SUSPECT',
+  'INVALID',
+]);
+
+/**
+ * What the IPN itself says that needs a person before 2Checkout's API is even asked: an ORDERSTATUS no one
+ * documents, or a total or currency other than the invoice's. Null when the IPN is consistent.
+ */
+export function judgeIpn(
+  ipn: { orderStatus: string; total: string; currency: string },
+  invoice: InvoiceFacts,
+): Verdict | null {
+  if (!KNOWN_IPN_STATUSES.has(ipn.orderStatus)) {
+    return {
+      kind: 'needs_review',
+      reason: `2Checkout sent an ORDERSTATUS this service does not know: ${ipn.orderStatus}`,
+    };
+  }
+  let total: number | null;
+  try {
+    total = toMinorUnits(ipn.total, invoice.currency);
+  } catch {
+    total = null;
+  }
+  if (ipn.currency !== invoice.currency || total !== invoice.amountMinor) {
+    const expected = `${fromMinorUnits(invoice.amountMinor, invoice.currency)} ${invoice.currency}`;
+    return { kind: 'needs_review', reason: `the IPN says ${ipn.total} ${ipn.currency} ≠ ${expected}` };
+  }
+  return null;
 }
 
 /** Where a chargeback resolution takes an invoice (DESIGN.md §3): OPEN → disputed, WON → paid, LOST/ACCEPTED → charged_back. */

@@ -10,7 +10,15 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TwoCheckoutOrder } from './decide';
-import { ALLOWED_FROM, chargebackTarget, judgeOrder, targetOf, type InvoiceFacts, type Verdict } from './decide';
+import {
+  ALLOWED_FROM,
+  chargebackTarget,
+  judgeIpn,
+  judgeOrder,
+  targetOf,
+  type InvoiceFacts,
+  type Verdict,
+} from './decide';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import {
   cancelUpdate,
@@ -213,8 +221,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       ...state,
       reason: `verifying 2Checkout order ${event.refNo} (${event.orderStatus}) with 2Checkout's API`,
     };
-    const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
-    const verdict = judgeOrder(order, facts, event.testOrder);
+    const suspicious = judgeIpn(event, facts);
+    const order = suspicious ? null : await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const verdict = suspicious ?? judgeOrder(order, facts, event.testOrder);
     const outcome = await apply(verdict, order, cause, event.ipnEventId);
     if (verdict.kind === 'not_confirmed') state = { ...state, reason: reasonBefore }; // nothing changed: say so
     await db.recordIpnOutcome(event.ipnEventId, outcome);

@@ -16,7 +16,7 @@ export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
  * The service wired as in production, in this process: a fresh database, the real Temporal dev server, the real
  * worker and activities, the api on a real port, and a stand-in for 2Checkout's REST API on another.
  */
-export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: string } = {}) {
+export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: string; gracePeriodMs?: number } = {}) {
   installQuietRuntime();
   const database = await createTestDatabase();
   await database.db.migrate.latest();
@@ -34,6 +34,7 @@ export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: str
       publicUrl: 'http://placeholder',
       adminToken: ADMIN_TOKEN,
       invoiceExpiresInSeconds: 86400,
+      gracePeriodMs: opts.gracePeriodMs ?? 2 * 86400_000,
       ipnBodyLimit: 64 * 1024,
       temporalNamespace: 'default',
       sandboxUrl: opts.sandboxUrl ?? 'http://127.0.0.1:9',

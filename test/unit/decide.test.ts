@@ -1,4 +1,12 @@
-import { ALLOWED_FROM, judgeOrder, LIFECYCLE, REFUNDABLE, targetOf, type InvoiceFacts } from '../../workflows/decide';
+import {
+  ALLOWED_FROM,
+  judgeIpn,
+  judgeOrder,
+  LIFECYCLE,
+  REFUNDABLE,
+  targetOf,
+  type InvoiceFacts,
+} from '../../workflows/decide';
 import { INVOICE_STATUSES } from '../../workflows/shared';
 import { buildOrder } from '../helpers/factories';
 
@@ -33,6 +41,23 @@ describe('judgeOrder: "verified paid" of DESIGN.md §3', () => {
   it('When the API does not say whether it is a test order, then the IPN TEST_ORDER decides', () => {
     expect(judgeOrder(order({ testOrder: null }), invoice, true).kind).toBe('needs_review');
     expect(judgeOrder(order({ testOrder: null }), { ...invoice, acceptTestOrders: true }, true).kind).toBe('paid');
+  });
+});
+
+describe('judgeIpn: what the IPN itself says', () => {
+  const ipn = { orderStatus: 'COMPLETE', total: '50.00', currency: 'RUB' };
+  it.each([
+    ['consistent', ipn, null],
+    ['of another total', { ...ipn, total: '0.50' }, 'the IPN says 0.50 RUB ≠ 50.00 RUB'],
+    ['in another currency', { ...ipn, currency: 'USD' }, 'the IPN says 50.00 USD ≠ 50.00 RUB'],
+    ['with an unreadable total', { ...ipn, total: '' }, 'the IPN says  RUB ≠ 50.00 RUB'],
+    [
+      'of an unknown ORDERSTATUS',
+      { ...ipn, orderStatus: 'TELEPORTED' },
+      '2Checkout sent an ORDERSTATUS this service does not know: TELEPORTED',
+    ],
+  ])('When the IPN is %s, then %j', (_what, given, reason) => {
+    expect(judgeIpn(given, invoice)).toEqual(reason === null ? null : { kind: 'needs_review', reason });
   });
 });
 

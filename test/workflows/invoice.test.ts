@@ -236,6 +236,48 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
     expect(transitions.map((t) => t.to)).toEqual(['paid', 'failed']);
   });
 
+  const ORDER_OF_IPNS = ['PENDING', 'PAYMENT_AUTHORIZED', 'COMPLETE'];
+  const permutations = (xs: string[]): string[][] =>
+    xs.length <= 1
+      ? [xs]
+      : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+
+  it.each(permutations(ORDER_OF_IPNS))(
+    'When the IPNs come as %s, %s, %s while 2Checkout completes the order, then it ends paid and never goes back',
+    async (...statuses: string[]) => {
+      const orders = new Map([['RP', order('RP', { status: 'PENDING' })]]);
+      const { transitions, result } = await run(orders, async (h) => {
+        for (const [i, s] of statuses.entries()) {
+          // 2Checkout's API says what is true when it is asked: PENDING until the COMPLETE IPN is on its way.
+          if (s === 'COMPLETE') orders.set('RP', order('RP'));
+          await h.signal(paymentEventSignal, event(100 + i, 'RP', s));
+          await env.sleep(1000);
+        }
+      });
+      expect(result.status).toBe('paid');
+      const seen = transitions.map((t) => t.to);
+      expect(seen[seen.length - 1]).toBe('paid');
+      expect(seen.filter((s) => s === 'paid')).toHaveLength(1);
+      expect(seen.every((s) => s === 'processing' || s === 'paid')).toBe(true);
+    },
+  );
+
+  it('When the IPN reports another amount while the API agrees with the invoice, then it needs review', async () => {
+    const { transitions, result } = await run(new Map([['RA', order('RA')]]), async (h) => {
+      await h.signal(paymentEventSignal, event(200, 'RA', 'COMPLETE', { total: '0.50' }));
+    });
+    expect(result.status).toBe('needs_review');
+    expect(transitions.map((t) => t.reason)).toEqual(['the IPN says 0.50 RUB ≠ 50.00 RUB']);
+  });
+
+  it('When an IPN has an unknown ORDERSTATUS, then it needs review', async () => {
+    const { result, outcomes } = await run(new Map([['RU', order('RU')]]), async (h) => {
+      await h.signal(paymentEventSignal, event(300, 'RU', 'TELEPORTED'));
+    });
+    expect(result.status).toBe('needs_review');
+    expect(outcomes).toEqual([[300, 'needs_review: needs_review']]);
+  });
+
   it('When a payment is in flight at the deadline, then the invoice does not expire and turns paid when it completes', async () => {
     const orders = new Map([['R4', order('R4', { status: 'PENDING' })]]);
     const { transitions, result } = await run(orders, async (h) => {
