@@ -151,6 +151,8 @@ async function storeRejected(
   }
 }
 
+const DELIVERY_DEADLINE_MS = 10_000;
+
 /**
  * Signals a stored IPN to its invoice's workflow and marks it delivered once Temporal has accepted it. Failure leaves
  * it pending for the relay. Delivery is at least once; the workflow ignores duplicates by IPN id.
@@ -172,7 +174,10 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
     chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
   };
   try {
-    await deliverPaymentEvent(deps.temporal, invoice, payment, deps.config.gracePeriodMs);
+    // A Temporal that does not answer must not hold the relay: give up after a while, the relay tries again.
+    await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
+      deliverPaymentEvent(deps.temporal, invoice, payment, deps.config.gracePeriodMs),
+    );
   } catch (err) {
     await deps.db('ipn_events').where({ id: event.id }).increment('delivery_attempts', 1);
     deps.log('IPN not yet delivered to its workflow; the relay will retry', { ipnEventId, error: String(err) });

@@ -91,6 +91,8 @@ export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: str
 
   return {
     apiUrl,
+    /** The api's dependencies, for tests that take one away (a database or Temporal outage) and give it back. */
+    deps: deps as { -readonly [K in keyof ApiDeps]: ApiDeps[K] },
     db: database.db,
     env,
     twoCheckout,
