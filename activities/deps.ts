@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { SecretBox } from '../lib/secret-box';
 
@@ -11,4 +12,6 @@ export interface ActivityDeps {
   readonly publicUrl: string;
   readonly fetch: typeof fetch;
   readonly clock: () => Date;
+  /** For the janitor, which nudges invoice workflows. */
+  readonly temporal?: Client;
 }

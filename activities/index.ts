@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { invoiceActivities } from './invoices';
+import { janitorActivities } from './janitor';
 import { twoCheckoutActivities } from './twocheckout';
 
 export type { ActivityDeps } from './deps';
@@ -8,6 +9,7 @@ export type { ActivityDeps } from './deps';
 export const createActivities = (deps: ActivityDeps) => ({
   ...invoiceActivities(deps),
   ...twoCheckoutActivities(deps),
+  ...janitorActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps';
 import { HttpError, notFound } from './errors';
 import type { CreateInvoiceBody } from './schemas';
 import type { ProductRow } from './views';
-import { startInvoiceWorkflow } from './workflows';
+import { startInvoiceWorkflow } from '../lib/invoice-client';
 
 type Item = InvoiceRow['items'][number];
 

@@ -3,7 +3,7 @@ import { loadMerchant } from '../lib/merchants';
 import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
 import type { PaymentEvent } from '../workflows/shared';
 import type { ApiDeps } from './deps';
-import { deliverPaymentEvent } from './workflows';
+import { deliverPaymentEvent } from '../lib/invoice-client';
 
 export interface IpnRequest {
   readonly merchantId: string;

@@ -1,10 +1,11 @@
-import { Connection } from '@temporalio/client';
+import { ScheduleAlreadyRunning, type Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { SearchAttributeType } from '@temporalio/common';
 import {
   encodeSearchAttributeIndexedValueType,
   type SearchAttributeKey as Key,
 } from '@temporalio/common/lib/search-attributes';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { JANITOR_SCHEDULE_ID, SEARCH_ATTRIBUTES } from '../workflows/shared';
 
 type SearchAttributeKey = Key<SearchAttributeType>;
 
@@ -57,5 +58,24 @@ export async function connectWhenReady(address: string, timeoutMs: number): Prom
         throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms`, { cause: err });
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+}
+
+/**
+ * The `invoice-janitor` schedule: every `every`, `janitorWorkflow` nudges invoices stuck in processing or past their
+ * expiry. Created once; an existing schedule is left as ops may have tuned it in the UI.
+ */
+export async function ensureJanitorSchedule(client: Client, taskQueue: string, every: string): Promise<boolean> {
+  try {
+    await client.schedule.create({
+      scheduleId: JANITOR_SCHEDULE_ID,
+      spec: { intervals: [{ every: every as Duration }] },
+      action: { type: 'startWorkflow', workflowType: 'janitorWorkflow', taskQueue, args: [{}] },
+      policies: { overlap: 'SKIP' },
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return false;
+    throw err;
   }
 }

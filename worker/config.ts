@@ -10,6 +10,8 @@ const schema = z.object({
   PUBLIC_URL: z.string().url(),
   /** Base URL of the local 2Checkout sandbox, for merchants whose environment is `sandbox`. */
   TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()).default('http://127.0.0.1:3100'),
+  /** How often the invoice-janitor schedule runs (when the worker creates it). */
+  JANITOR_EVERY: fields.optional(z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 10m')).default('10m'),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -24,5 +26,6 @@ export function loadWorkerConfig(env: Env) {
     secretsKey: c.SECRETS_KEY,
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
     sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL.replace(/\/+$/, ''),
+    janitorEvery: c.JANITOR_EVERY,
   });
 }

@@ -1,2 +1,3 @@
 // The only path the worker bundles.
 export { invoiceWorkflow } from './invoice';
+export { janitorWorkflow } from './janitor';

@@ -27,6 +27,7 @@ import {
   ERRORS,
   OPEN_STATUSES,
   paymentEventSignal,
+  recheckSignal,
   SEARCH_ATTRIBUTES,
   stateQuery,
   type InvoiceState,
@@ -68,6 +69,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     seen.add(event.ipnEventId);
     pending.push(event);
   });
+  let recheck = false;
+  setHandler(recheckSignal, () => void (recheck = true));
   setHandler(stateQuery, () => state);
   setHandler(checkoutLinkUpdate, async () => {
     await condition(() => opened);
@@ -241,7 +244,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     const best = judged.filter((j) => rank(j.verdict) >= 0).sort((a, b) => rank(a.verdict) - rank(b.verdict))[0];
     if (best) {
       await apply(best.verdict, best.order, `reconciliation: GET /orders/?ExternalRefNo=${input.invoiceId}`);
-    } else if (state.status === 'awaiting_payment') {
+    } else if (state.status === 'awaiting_payment' && Date.now() >= expiresAt) {
       await transition('expired', 'expired: no payment before the deadline, none found at 2Checkout', 'expiry timer');
     }
   }
@@ -250,8 +253,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   while (isOpen()) {
     if (pending.length === 0) {
       const wait = state.status === 'awaiting_payment' ? expiresAt - Date.now() : RECHECK_IN_FLIGHT_MS;
-      if (wait > 0) await condition(() => pending.length > 0 || !isOpen(), wait);
+      if (wait > 0) await condition(() => pending.length > 0 || !isOpen() || recheck, wait);
     }
+    recheck = false;
     const event = pending.shift();
     if (event) await handle(event);
     else if (isOpen()) await reconcile();
@@ -261,9 +265,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const graceMs = input.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
   const graceEnds = Date.now() + graceMs;
   for (;;) {
-    if (pending.length === 0 && !(await condition(() => pending.length > 0, Math.max(graceEnds - Date.now(), 1))))
-      break;
-    await handle(pending.shift()!);
+    if (pending.length === 0) await condition(() => pending.length > 0, Math.max(graceEnds - Date.now(), 1));
+    // A signal may land in the same activation as the timer that ends the grace period: never drop it.
+    const event = pending.shift();
+    if (event) await handle(event);
+    else if (Date.now() >= graceEnds) break;
   }
   await condition(allHandlersFinished);
   return { status: state.status, late: state.late };

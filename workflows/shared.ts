@@ -75,6 +75,10 @@ export interface InvoiceState {
 }
 
 export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+/** The janitor's nudge: ask 2Checkout again now (an invoice stuck in processing, or past its expiry). */
+export const recheckSignal = defineSignal('recheck');
+
+export const JANITOR_SCHEDULE_ID = 'invoice-janitor';
 export const checkoutLinkUpdate = defineUpdate<string>('checkoutLink');
 export const cancelUpdate = defineUpdate<InvoiceState, [{ reason?: string }]>('cancel');
 export const stateQuery = defineQuery<InvoiceState>('state');

@@ -60,6 +60,7 @@ export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: str
       publicUrl: apiUrl,
       fetch: globalThis.fetch,
       clock: () => new Date(),
+      temporal: env.client,
     },
   });
   const running = worker.run();

@@ -5,7 +5,13 @@ import type { Activities } from '../../activities';
 import type { OpenedInvoice, Transition } from '../../activities/invoices';
 import { ALLOWED_FROM, type TwoCheckoutOrder } from '../../workflows/decide';
 import { invoiceWorkflow } from '../../workflows/invoice';
-import { paymentEventSignal, stateQuery, type InvoiceStatus, type PaymentEvent } from '../../workflows/shared';
+import {
+  paymentEventSignal,
+  recheckSignal,
+  stateQuery,
+  type InvoiceStatus,
+  type PaymentEvent,
+} from '../../workflows/shared';
 import { buildOrder } from '../helpers/factories';
 import { installQuietRuntime } from '../helpers/temporal';
 import { TEMPORAL_TEST_SERVER } from '../helpers/tools';
@@ -276,6 +282,20 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
     });
     expect(result.status).toBe('needs_review');
     expect(outcomes).toEqual([[300, 'needs_review: needs_review']]);
+  });
+
+  it('When the janitor nudges an invoice in processing, then it asks 2Checkout at once instead of within the hour', async () => {
+    const orders = new Map([['RJ', order('RJ', { status: 'PENDING' })]]);
+    const { transitions, calls } = await run(orders, async (h) => {
+      await h.signal(paymentEventSignal, event(400, 'RJ', 'PENDING'));
+      await env.sleep(1000);
+      orders.set('RJ', order('RJ'));
+      await h.signal(recheckSignal);
+      await env.sleep(1000);
+      expect((await h.query(stateQuery)).status).toBe('paid');
+    });
+    expect(transitions.map((t) => t.to)).toEqual(['processing', 'paid']);
+    expect(calls).toEqual(['getOrder RJ', 'findOrdersByExternalRef inv_1']);
   });
 
   it('When a payment is in flight at the deadline, then the invoice does not expire and turns paid when it completes', async () => {

@@ -1,10 +1,11 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { InvoiceRow } from '../activities/invoices';
-import { fromMinorUnits } from '../lib/money';
+import { fromMinorUnits } from './money';
 import { invoiceWorkflow } from '../workflows/invoice';
 import {
   checkoutLinkUpdate,
   paymentEventSignal,
+  recheckSignal,
   SEARCH_ATTRIBUTES,
   TASK_QUEUE,
   workflowIdOf,
@@ -61,5 +62,14 @@ export async function deliverPaymentEvent(
     ...startOptions(invoice, gracePeriodMs),
     signal: paymentEventSignal,
     signalArgs: [event],
+  });
+}
+
+/** Asks the invoice's workflow to ask 2Checkout again (the janitor); starts a run when none is running. */
+export async function recheckInvoice(client: Client, invoice: InvoiceIdentity, gracePeriodMs: number): Promise<void> {
+  await client.workflow.signalWithStart(invoiceWorkflow, {
+    ...startOptions(invoice, gracePeriodMs),
+    signal: recheckSignal,
+    signalArgs: [],
   });
 }
