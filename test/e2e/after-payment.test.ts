@@ -9,10 +9,11 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   let stack: Stack;
   let apiKey: string;
   let productId: string;
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    stack = await startStack({ sandboxUrl: sandbox.url });
+    stack = await startStack({ sandboxUrl: sandbox.url, apiClock: () => new Date(Date.now() + clockOffsetMs) });
     const merchant = await stack.call('POST', '/v1/merchants', {
       token: ADMIN_TOKEN,
       body: {
@@ -107,6 +108,47 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     await invoiceWhen(lost.id, 'disputed');
     await control(lost.refNo, 'chargeback', { resolution: 'LOST' });
     await invoiceWhen(lost.id, 'charged_back');
+  });
+
+  it('When 2Checkout takes a payment but its IPNs never arrive, then reconciliation at expiry finds it and the invoice is paid', async () => {
+    const me = (await stack.call('GET', '/v1/merchant', { token: apiKey })).json;
+    const secrets = { secretKey: 'key', buyLinkSecretWord: 'word', name: 'Shop', ipnUrl: me.ipnUrl };
+    const tell = (dropIpns: boolean) =>
+      fetch(`${sandbox.url}/api/merchants/${me.twocheckout.merchantCode}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...secrets, dropIpns }),
+      });
+    await tell(true);
+    try {
+      clockOffsetMs = -57_000; // expiresIn 60 s from a clock 57 s behind: due in 3 s
+      const { json: created } = await stack.call('POST', '/v1/invoices', {
+        token: apiKey,
+        body: { productId, expiresIn: 60 },
+      });
+      clockOffsetMs = 0;
+      await fetch(`${sandbox.url}/checkout/pay`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({
+          link: new URL(created.checkoutUrl).search.slice(1),
+          name: 'A B',
+          email: 'a@example.com',
+          card: '4111111111111111',
+        }),
+      });
+      const order = [...sandbox.orders.values()].find((o) => o.externalReference === created.id)!;
+      const paid = await invoiceWhen(created.id, 'paid');
+      expect(paid).toMatchObject({ late: false, twocheckout: { refNo: order.refNo } });
+      expect(sandbox.deliveries.filter((d) => d.refNo === order.refNo).map((d) => d.state)).toEqual([
+        'dropped',
+        'dropped',
+      ]);
+      expect(await stack.db('ipn_events').where({ refno: order.refNo })).toEqual([]);
+    } finally {
+      clockOffsetMs = 0;
+      await tell(false);
+    }
   });
 
   it('When 2Checkout reverses a paid order, then the invoice fails', async () => {
