@@ -354,6 +354,149 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     expect(await stack.db('ipn_events').count({ n: '*' })).toEqual(before);
   });
 
+  const PERMUTATIONS = [
+    ['PENDING', 'PAYMENT_AUTHORIZED', 'COMPLETE'],
+    ['PENDING', 'COMPLETE', 'PAYMENT_AUTHORIZED'],
+    ['PAYMENT_AUTHORIZED', 'PENDING', 'COMPLETE'],
+    ['PAYMENT_AUTHORIZED', 'COMPLETE', 'PENDING'],
+    ['COMPLETE', 'PENDING', 'PAYMENT_AUTHORIZED'],
+    ['COMPLETE', 'PAYMENT_AUTHORIZED', 'PENDING'],
+  ];
+  it('When PENDING, PAYMENT_AUTHORIZED and COMPLETE arrive in every order, then each invoice ends paid, once, and never goes back', async () => {
+    await Promise.all(
+      PERMUTATIONS.map(async (statuses, p) => {
+        const { json: created } = await createInvoice();
+        const refNo = String(refNos++);
+        const order = paidOrder(created.id, refNo);
+        stack.twoCheckout.orders.set(refNo, { ...order, Status: 'PENDING' });
+        for (const [i, orderStatus] of statuses.entries()) {
+          if (orderStatus === 'COMPLETE') stack.twoCheckout.orders.set(refNo, order); // 2Checkout completes it now
+          const ipnDate = `2026112812${String(p).padStart(2, '0')}${String(i).padStart(2, '0')}`;
+          const response = await postIpn(
+            signedIpnBody(SECRET_KEY, {
+              refNo,
+              invoiceId: created.id,
+              orderStatus,
+              total: '50.00',
+              currency: 'RUB',
+              ipnDate,
+            }),
+          );
+          expect(response.status).toBe(200);
+          if (orderStatus === 'PENDING' && i === 0) await invoiceWhen(created.id, 'processing');
+        }
+        await eventually(async () => {
+          const outcomes = await stack.db('ipn_events').where({ refno: refNo }).whereNotNull('outcome');
+          return outcomes.length === 3 ? true : undefined;
+        });
+        const final = await invoice(created.id);
+        const changes = final.events
+          .filter((e: { type: string }) => e.type === 'status_changed')
+          .map((e: { to: string }) => e.to);
+        expect([final.status, changes.filter((s: string) => s === 'paid').length, changes[changes.length - 1]]).toEqual(
+          ['paid', 1, 'paid'],
+        );
+      }),
+    );
+  });
+
+  it('When the IPN total differs from the invoice though 2Checkout agrees, then it needs review, never paid', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    await postIpn(
+      signedIpnBody(SECRET_KEY, {
+        refNo,
+        invoiceId: created.id,
+        orderStatus: 'COMPLETE',
+        total: '0.50',
+        currency: 'RUB',
+      }),
+    );
+    expect(await invoiceWhen(created.id, 'needs_review')).toMatchObject({
+      statusReason: 'the IPN says 0.50 RUB ≠ 50.00 RUB',
+    });
+  });
+
+  it('When 2Checkout reports another amount though the IPN agrees, then it needs review, never paid', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, { ...paidOrder(created.id, refNo), GrossPrice: '0.50' });
+    await postIpn(
+      signedIpnBody(SECRET_KEY, {
+        refNo,
+        invoiceId: created.id,
+        orderStatus: 'COMPLETE',
+        total: '50.00',
+        currency: 'RUB',
+      }),
+    );
+    expect(await invoiceWhen(created.id, 'needs_review')).toMatchObject({
+      statusReason: `2Checkout order ${refNo}: amount 0.50 RUB ≠ 50.00 RUB`,
+    });
+  });
+
+  it('When an IPN has an unknown ORDERSTATUS, then it is stored and acknowledged, and the invoice needs review', async () => {
+    const { json: created } = await createInvoice();
+    const refNo = String(refNos++);
+    const body = signedIpnBody(SECRET_KEY, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'TELEPORTED',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    const response = await postIpn(body);
+    expect(verifyReadReceipt(parseIpn(Buffer.from(body)), SECRET_KEY, await response.text(), 'sha3-256')).toBe(true);
+    await invoiceWhen(created.id, 'needs_review');
+    expect(await stack.db('ipn_events').where({ refno: refNo }).first()).toMatchObject({
+      order_status: 'TELEPORTED',
+      verdict: 'verified',
+    });
+  });
+
+  it('When a test order pays a merchant that does not accept test orders, then it needs review, never paid', async () => {
+    await stack.call('PATCH', '/v1/merchant', { token: apiKey, body: { twocheckout: { testOrders: false } } });
+    try {
+      const { json: created } = await createInvoice();
+      const refNo = String(refNos++);
+      stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo)); // TestOrder: true
+      await postIpn(
+        signedIpnBody(SECRET_KEY, {
+          refNo,
+          invoiceId: created.id,
+          orderStatus: 'COMPLETE',
+          total: '50.00',
+          currency: 'RUB',
+        }),
+      );
+      expect(await invoiceWhen(created.id, 'needs_review')).toMatchObject({
+        statusReason: `2Checkout order ${refNo} is a test order, and this merchant does not accept test orders`,
+      });
+    } finally {
+      await stack.call('PATCH', '/v1/merchant', { token: apiKey, body: { twocheckout: { testOrders: true } } });
+    }
+  });
+
+  it('When a verified payment arrives after the merchant canceled, then the invoice is paid, late', async () => {
+    const { json: created } = await createInvoice();
+    await stack.call('POST', `/v1/invoices/${created.id}/cancel`, { token: apiKey });
+    const refNo = String(refNos++);
+    stack.twoCheckout.orders.set(refNo, paidOrder(created.id, refNo));
+    await postIpn(
+      signedIpnBody(SECRET_KEY, {
+        refNo,
+        invoiceId: created.id,
+        orderStatus: 'COMPLETE',
+        total: '50.00',
+        currency: 'RUB',
+      }),
+    );
+    expect(await invoiceWhen(created.id, 'paid')).toMatchObject({ late: true });
+    const list = await stack.call('GET', '/v1/invoices?status=paid&limit=100', { token: apiKey });
+    expect(list.json.data.find((i: { id: string }) => i.id === created.id)).toMatchObject({ late: true });
+  });
+
   it('When the same Idempotency-Key is sent again, then the same body gives the same invoice and another body is refused', async () => {
     const key = `order-${Date.now()}`;
     const first = await createInvoice({ 'Idempotency-Key': key });
