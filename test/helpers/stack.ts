@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
@@ -16,11 +17,23 @@ export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
  * The service wired as in production, in this process: a fresh database, the real Temporal dev server, the real
  * worker and activities, the api on a real port, and a stand-in for 2Checkout's REST API on another.
  */
-export async function startStack(opts: { apiClock?: () => Date; sandboxUrl?: string; gracePeriodMs?: number } = {}) {
+export async function startStack(
+  opts: {
+    apiClock?: () => Date;
+    sandboxUrl?: string;
+    gracePeriodMs?: number;
+    /** Another PostgreSQL server than the suite's shared one (a test that stops it). */
+    postgresUrl?: string;
+    /** An already running Temporal (a test that stops it) instead of a dev server of its own. */
+    temporalAddress?: string;
+  } = {},
+) {
   installQuietRuntime();
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(opts.postgresUrl ? () => opts.postgresUrl! : undefined);
   await database.db.migrate.latest();
-  const env = await startDevServer();
+  const env = opts.temporalAddress
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress })
+    : await startDevServer();
   const secretBox = createSecretBox(randomBytes(32).toString('base64'));
   const merchants = new Map<string, string>();
   const twoCheckout = await startTwoCheckoutStandIn(merchants);
