@@ -12,7 +12,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   let clockOffsetMs = 0;
 
   beforeAll(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startSandbox({ settleDelayMs: 5000 }); // a pending payment outlives a short invoice
     stack = await startStack({ sandboxUrl: sandbox.url, apiClock: () => new Date(Date.now() + clockOffsetMs) });
     const merchant = await stack.call('POST', '/v1/merchants', {
       token: ADMIN_TOKEN,
@@ -149,6 +149,33 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       clockOffsetMs = 0;
       await tell(false);
     }
+  });
+
+  it('When a payment is still pending at 2Checkout when the invoice expires, then it is not expired, and paid once it completes', async () => {
+    clockOffsetMs = -58_000; // due in 2 s
+    const { json: created } = await stack.call('POST', '/v1/invoices', {
+      token: apiKey,
+      body: { productId, expiresIn: 60 },
+    });
+    clockOffsetMs = 0;
+    await fetch(`${sandbox.url}/checkout/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({
+        link: new URL(created.checkoutUrl).search.slice(1),
+        name: 'A B',
+        email: 'a@example.com',
+        card: '4000000000000077',
+      }),
+    });
+    await invoiceWhen(created.id, 'processing');
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(created.expiresAt) + 1500 - Date.now())));
+    expect((await stack.call('GET', `/v1/invoices/${created.id}`, { token: apiKey })).json.status).toBe('processing');
+    const paid = await invoiceWhen(created.id, 'paid');
+    expect(paid.late).toBe(false);
+    expect(
+      paid.events.filter((e: { type: string }) => e.type === 'status_changed').map((e: { to: string }) => e.to),
+    ).toEqual(['processing', 'paid']);
   });
 
   it('When 2Checkout reverses a paid order, then the invoice fails', async () => {

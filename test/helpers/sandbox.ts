@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { createSandbox } from '../../sandbox/app';
 
 /** The 2Checkout sandbox on a free port, with its IPN retries and settle delays compressed. */
-export async function startSandbox() {
+export async function startSandbox(opts: { settleDelayMs?: number } = {}) {
   const sandbox = createSandbox({
     retryScale: 0.001,
-    settleDelayMs: 1500,
+    settleDelayMs: opts.settleDelayMs ?? 1500,
     fetch: globalThis.fetch,
     clock: () => new Date(),
   });
