@@ -26,6 +26,8 @@ export async function startStack(
     postgresUrl?: string;
     /** An already running Temporal (a test that stops it) instead of a dev server of its own. */
     temporalAddress?: string;
+    /** false: no worker in this process (a test runs worker processes of its own). */
+    inProcessWorker?: boolean;
   } = {},
 ) {
   installQuietRuntime();
@@ -34,7 +36,8 @@ export async function startStack(
   const env = opts.temporalAddress
     ? await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress })
     : await startDevServer();
-  const secretBox = createSecretBox(randomBytes(32).toString('base64'));
+  const secretsKey = randomBytes(32).toString('base64');
+  const secretBox = createSecretBox(secretsKey);
   const merchants = new Map<string, string>();
   const twoCheckout = await startTwoCheckoutStandIn(merchants);
 
@@ -63,20 +66,23 @@ export async function startStack(
   (deps.config as { publicUrl: string }).publicUrl = apiUrl;
   const relay = startIpnRelay(deps, 500);
 
-  const worker: Worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    deps: {
-      db: database.db,
-      secretBox,
-      sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
-      publicUrl: apiUrl,
-      fetch: globalThis.fetch,
-      clock: () => new Date(),
-      temporal: env.client,
-    },
-  });
-  const running = worker.run();
+  const worker: Worker | undefined =
+    opts.inProcessWorker === false
+      ? undefined
+      : await createWorker({
+          connection: env.nativeConnection,
+          namespace: 'default',
+          deps: {
+            db: database.db,
+            secretBox,
+            sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
+            publicUrl: apiUrl,
+            fetch: globalThis.fetch,
+            clock: () => new Date(),
+            temporal: env.client,
+          },
+        });
+  const running = worker?.run();
 
   async function call(
     method: string,
@@ -105,6 +111,15 @@ export async function startStack(
 
   return {
     apiUrl,
+    /** What a worker process of the test's own needs to join this stack. */
+    workerEnv: (temporalAddress: string): NodeJS.ProcessEnv => ({
+      ...process.env,
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: temporalAddress,
+      SECRETS_KEY: secretsKey,
+      PUBLIC_URL: apiUrl,
+      TWOCHECKOUT_SANDBOX_URL: opts.sandboxUrl ?? twoCheckout.url,
+    }),
     /** The api's dependencies, for tests that take one away (a database or Temporal outage) and give it back. */
     deps: deps as { -readonly [K in keyof ApiDeps]: ApiDeps[K] },
     db: database.db,
@@ -117,7 +132,7 @@ export async function startStack(
     async close() {
       await relay.stop();
       await new Promise((resolve) => server.close(resolve));
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await env.teardown();
       await twoCheckout.close();

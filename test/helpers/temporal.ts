@@ -1,5 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startService, type Service } from '../../lib/child-process';
+import { connectWhenReady, searchAttributeFlags } from '../../lib/temporal';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { TEMPORAL_CLI } from './tools';
 
@@ -31,4 +33,31 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       if (attempt >= 3) throw err;
     }
   }
+}
+
+/** A Temporal dev server as a child process of the test, with its database file: stoppable by PID, restartable. */
+export async function startTemporalProcess(dbFile: string, port: number): Promise<Service> {
+  const service = await startService(
+    'temporal',
+    TEMPORAL_CLI,
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--db-filename',
+      dbFile,
+      '--log-level',
+      'error',
+      '--dynamic-config-value',
+      'frontend.enableExecuteMultiOperation=true',
+      ...searchAttributeFlags(),
+    ],
+    { log: () => {} },
+  );
+  await (await connectWhenReady(`127.0.0.1:${port}`, 60_000)).close();
+  return service;
 }

@@ -20,6 +20,7 @@ export interface StandInOrder {
  */
 export async function startTwoCheckoutStandIn(merchants: Map<string, string> /* merchant code → Secret Key */) {
   const orders = new Map<string, StandInOrder>();
+  const holds = new Map<string, { promise: Promise<void>; release: () => void }>();
   const requests: string[] = [];
   const app = express();
   app.use((req, res, next) => {
@@ -39,7 +40,8 @@ export async function startTwoCheckoutStandIn(merchants: Map<string, string> /* 
     const ref = typeof req.query.ExternalRefNo === 'string' ? req.query.ExternalRefNo : '';
     res.json({ Items: [...orders.values()].filter((o) => o.ExternalReference === ref), Pagination: {} });
   });
-  app.get('/rest/6.0/orders/:refNo/', (req, res) => {
+  app.get('/rest/6.0/orders/:refNo/', async (req, res) => {
+    await holds.get(req.params.refNo)?.promise; // a test holding this order's answer
     const order = orders.get(req.params.refNo);
     if (!order) res.status(404).json({ error_code: 'NOT_FOUND', message: 'Order not found' });
     else res.json(order);
@@ -50,6 +52,16 @@ export async function startTwoCheckoutStandIn(merchants: Map<string, string> /* 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     orders,
     requests,
+    /** Keeps `GET /orders/{refNo}/` waiting until the returned function is called. */
+    hold(refNo: string): () => void {
+      let release = () => {};
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      holds.set(refNo, { promise, release });
+      return () => {
+        holds.delete(refNo);
+        release();
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
-import { connectWhenReady, searchAttributeFlags } from '../../lib/temporal';
 import { parseIpn, verifyReadReceipt } from '../../lib/twocheckout';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { freePort } from '../helpers/ports';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
-import { ROOT, TEMPORAL_CLI } from '../helpers/tools';
+import { startTemporalProcess } from '../helpers/temporal';
+import { ROOT } from '../helpers/tools';
 
 const SECRET_KEY = 'real-outage-secret';
 
@@ -29,31 +29,7 @@ describe('IPNs while Temporal or PostgreSQL is really down', () => {
   let productId: string;
   let refNos = 900000;
 
-  const startTemporal = async () => {
-    const service = await startService(
-      'temporal',
-      TEMPORAL_CLI,
-      [
-        'server',
-        'start-dev',
-        '--headless',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(temporalPort),
-        '--db-filename',
-        path.join(dir, 'temporal.db'),
-        '--log-level',
-        'error',
-        '--dynamic-config-value',
-        'frontend.enableExecuteMultiOperation=true',
-        ...searchAttributeFlags(),
-      ],
-      { log: () => {} },
-    );
-    await (await connectWhenReady(`127.0.0.1:${temporalPort}`, 60_000)).close();
-    return service;
-  };
+  const startTemporal = () => startTemporalProcess(path.join(dir, 'temporal.db'), temporalPort);
   /** PostgreSQL in a process of its own, so that stopping it is stopping a PID. */
   const startPostgres = async () => {
     let signalReady = () => {};
