@@ -76,25 +76,32 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       body: JSON.stringify(body),
     });
 
-  it('When 2Checkout refunds part, then the rest, then the invoice is partially refunded with the amount, then refunded', async () => {
+  it('When 2Checkout refunds part, then the rest, then the invoice is partially refunded with the amount, then refunded; a resent refund counts once', async () => {
     const { id, refNo } = await paidInvoice();
     expect((await control(refNo, 'refund', { amount: '20.00' })).status).toBe(200);
     expect(await invoiceWhen(id, 'partially_refunded')).toMatchObject({
       refundedAmount: '20.00',
       statusReason: 'refunded 20.00 of 50.00 RUB',
     });
+    // The partial refund's IPN sent again, as from 2Checkout's Control Panel: it is the same notification.
+    const partial = sandbox.deliveries.find((d) => d.refNo === refNo && d.orderStatus === 'REFUND')!;
+    const resent = (await (
+      await fetch(`${sandbox.url}/api/ipn-deliveries/${partial.id}/resend`, { method: 'POST' })
+    ).json()) as { id: number };
+    await eventually(() =>
+      sandbox.deliveries.find((d) => d.id === resent.id)?.state === 'delivered' ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json).toMatchObject({
+      status: 'partially_refunded',
+      refundedAmount: '20.00',
+    });
+
     expect((await control(refNo, 'refund')).status).toBe(200);
     expect(await invoiceWhen(id, 'refunded')).toMatchObject({ refundedAmount: '50.00' });
-    // The refund IPN resent: counted once.
-    const refund = sandbox.deliveries.find((d) => d.refNo === refNo && d.orderStatus === 'REFUND')!;
-    await fetch(`${sandbox.url}/api/ipn-deliveries/${refund.id}/resend`, { method: 'POST' });
-    await eventually(() =>
-      sandbox.deliveries.filter((d) => d.refNo === refNo && d.state === 'delivered').length >= 5 ? true : undefined,
-    );
     expect(await stack.db('invoice_events').where({ invoice_id: id, type: 'refund' }).count({ n: '*' })).toEqual([
       { n: 2 },
     ]);
-    expect((await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json.refundedAmount).toBe('50.00');
   });
 
   it('When a chargeback opens and is won, then the invoice is disputed, then paid again; a lost one is charged back', async () => {
