@@ -15,6 +15,7 @@ describe('the merchant self-test in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let orderLink: string;
+  let merchantKey: string;
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -33,6 +34,7 @@ describe('the merchant self-test in headless Chromium', () => {
       },
     });
     expect(merchant.json.warnings).toBeUndefined();
+    merchantKey = merchant.json.apiKey;
     browser = await launchChromium();
     page = await browser.newPage();
 
@@ -94,6 +96,20 @@ describe('the merchant self-test in headless Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toBe('Your card was declined.');
     expect([...sandbox.orders.values()].some((o) => o.externalReference === invoiceId)).toBe(false);
     await expectInvoiceStatus(invoiceId, 'awaiting_payment');
+  });
+
+  it('When the buyer pays an invoice the merchant had canceled, then the Invoices page shows it paid, late', async () => {
+    const apiKey = merchantKey;
+    const { json: created } = await stack.call('POST', '/v1/invoices', {
+      token: apiKey,
+      body: { items: [{ name: 'Late item', price: '50.00', quantity: 1 }], currency: 'RUB' },
+    });
+    await stack.call('POST', `/v1/invoices/${created.id}/cancel`, { token: apiKey });
+    await page.goto(created.checkoutUrl);
+    await page.getByLabel('Card number').fill('4111111111111111');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.waitForURL(/\/pay\/return\?/);
+    await expectInvoiceStatus(created.id, 'paid (late)');
   });
 
   it('When the pending card is used, then the invoice is processing, and paid once the order completes', async () => {
