@@ -2,7 +2,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startService, type Service } from '../../lib/child-process';
 import { connectWhenReady, searchAttributeFlags } from '../../lib/temporal';
-import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
+import { SEARCH_ATTRIBUTES, workflowIdOf } from '../../workflows/shared';
+import type { Client } from '@temporalio/client';
+import { eventually } from './eventually';
 import { TEMPORAL_CLI } from './tools';
 
 let installed = false;
@@ -60,4 +62,20 @@ export async function startTemporalProcess(dbFile: string, port: number): Promis
   );
   await (await connectWhenReady(`127.0.0.1:${port}`, 60_000)).close();
   return service;
+}
+
+/**
+ * The invoice's `InvoiceStatus` search attribute once it reads `status`. The workflow upserts it in the task after
+ * its database write, so it follows the invoice row by a moment: wait for it rather than read it once.
+ */
+export function searchAttributeBecomes(client: Client, invoiceId: string, status: string): Promise<string> {
+  return eventually(
+    async () => {
+      const described = await client.workflow.getHandle(workflowIdOf(invoiceId)).describe();
+      const value = described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus);
+      return value === status ? value : undefined;
+    },
+    20_000,
+    `InvoiceStatus of ${invoiceId} = ${status}`,
+  );
 }

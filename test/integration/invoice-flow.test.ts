@@ -3,6 +3,7 @@ import { SEARCH_ATTRIBUTES, workflowIdOf } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { searchAttributeBecomes } from '../helpers/temporal';
 
 const SECRET_KEY = 'k3y!Секрет#2CO'; // non-ASCII on purpose: keys are bytes too
 const BUY_LINK_WORD = 'Bq7&uL!m2Zx#9pRt';
@@ -140,9 +141,8 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
       (await stack.db('ipn_events').where({ id: ipn.id }).first()).outcome ? true : undefined,
     );
 
-    const handle = stack.env.client.workflow.getHandle(workflowIdOf(created.id));
-    const described = await handle.describe();
-    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus)).toBe('paid');
+    await searchAttributeBecomes(stack.env.client, created.id, 'paid');
+    const described = await stack.env.client.workflow.getHandle(workflowIdOf(created.id)).describe();
     expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.twoCheckoutRefNo)).toBe(refNo);
     const listed = await eventually(async () => {
       const ids: string[] = [];

@@ -1,7 +1,8 @@
-import { SEARCH_ATTRIBUTES, workflowIdOf } from '../../workflows/shared';
+import { workflowIdOf } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { searchAttributeBecomes } from '../helpers/temporal';
 
 const SECRET_KEY = 'late-events-secret';
 
@@ -89,8 +90,7 @@ describe('late payments on the real dev server', () => {
     expect(
       paid.events.filter((e: { type: string }) => e.type === 'status_changed').map((e: { to: string }) => e.to),
     ).toEqual(['expired', 'paid']);
-    const latest = await handle.describe();
-    expect(latest.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus)).toBe('paid');
+    await searchAttributeBecomes(stack.env.client, created.id, 'paid');
     await eventually(async () => ((await runsOf(created.id)).length === 2 ? true : undefined));
   });
 
@@ -107,7 +107,6 @@ describe('late payments on the real dev server', () => {
       .map((e: { to: string }) => e.to);
     expect([['paid'], ['expired', 'paid']]).toContainEqual(changes);
     expect(settled.late).toBe(changes.length === 2);
-    const described = await stack.env.client.workflow.getHandle(workflowIdOf(created.id)).describe();
-    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.invoiceStatus)).toBe('paid');
+    await searchAttributeBecomes(stack.env.client, created.id, 'paid');
   });
 });
