@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
 import { eventually } from '../helpers/eventually';
-import { signedIpnBody } from '../helpers/ipn';
 import { freePort } from '../helpers/ports';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 import { startTemporalProcess } from '../helpers/temporal';
 import { ROOT } from '../helpers/tools';
 
@@ -49,24 +48,7 @@ describe('a worker killed in the middle of an activity', () => {
     temporalAddress = `127.0.0.1:${port}`;
     temporal = await startTemporalProcess(path.join(dir, 'temporal.db'), port);
     stack = await startStack({ temporalAddress, inProcessWorker: false });
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: 'KILL',
-          secretKey: SECRET_KEY,
-          buyLinkSecretWord: 'w',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    ({ apiKey, id: merchantId } = merchant.json);
-    stack.merchants.set('KILL', SECRET_KEY);
-    productId = (
-      await stack.call('POST', '/v1/products', { token: apiKey, body: { name: 'P', price: '50.00', currency: 'RUB' } })
-    ).json.id;
+    ({ apiKey, merchantId, productId } = await stack.newMerchant('KILL', SECRET_KEY));
   });
   afterAll(async () => {
     for (const w of workers) await w.stop();
@@ -77,29 +59,9 @@ describe('a worker killed in the middle of an activity', () => {
 
   it('When the worker dies while asking 2Checkout, and another while writing the status, then the invoice is paid once', async () => {
     const first = await startWorkerProcess();
-    const { json: created } = await stack.call('POST', '/v1/invoices', { token: apiKey, body: { productId } });
-    expect(created.checkoutUrl).toMatch(/^http/);
-    const refNo = '990001';
-    stack.twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: created.id,
-      Status: 'COMPLETE',
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-      TestOrder: true,
-    });
+    const { id, refNo, body } = await stack.paidAtTwoCheckout({ apiKey, productId, secretKey: SECRET_KEY }, '990001');
     const releaseOrder = stack.twoCheckout.hold(refNo);
-    const response = await fetch(`${stack.apiUrl}/ipn/2checkout/${merchantId}`, {
-      method: 'POST',
-      body: signedIpnBody(SECRET_KEY, {
-        refNo,
-        invoiceId: created.id,
-        orderStatus: 'COMPLETE',
-        total: '50.00',
-        currency: 'RUB',
-      }),
-    });
+    const response = await stack.postIpn(merchantId, body);
     expect(response.status).toBe(200);
 
     // 1. The worker is inside getOrder (2Checkout has not answered): kill it.
@@ -110,7 +72,7 @@ describe('a worker killed in the middle of an activity', () => {
     // 2. The next worker retries getOrder (after the attempt's 30 s timeout) and blocks in transitionInvoice on a
     //    row this test holds locked: kill it there too.
     const trx = await stack.db.transaction();
-    await trx('invoices').where({ id: created.id }).forUpdate().first();
+    await trx('invoices').where({ id: id }).forUpdate().first();
     const second = await startWorkerProcess();
     releaseOrder();
     await eventually(
@@ -131,16 +93,12 @@ describe('a worker killed in the middle of an activity', () => {
     await startWorkerProcess();
     await eventually(
       async () =>
-        (await stack.call('GET', `/v1/invoices/${created.id}`, { token: apiKey })).json.status === 'paid'
-          ? true
-          : undefined,
+        (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json.status === 'paid' ? true : undefined,
       90_000,
       'paid',
     );
-    const changes = await stack.db('invoice_events').where({ invoice_id: created.id, type: 'status_changed' });
+    const changes = await stack.db('invoice_events').where({ invoice_id: id, type: 'status_changed' });
     expect(changes.map((e: { to_status: string }) => e.to_status)).toEqual(['paid']);
-    expect(
-      await stack.db('invoice_events').where({ invoice_id: created.id, type: 'checkout_link_created' }),
-    ).toHaveLength(1);
+    expect(await stack.db('invoice_events').where({ invoice_id: id, type: 'checkout_link_created' })).toHaveLength(1);
   });
 });

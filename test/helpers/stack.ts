@@ -8,6 +8,7 @@ import { startIpnRelay } from '../../api/ipn';
 import { createSecretBox } from '../../lib/secret-box';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase } from './db';
+import { signedIpnBody } from './ipn';
 import { installQuietRuntime, startDevServer } from './temporal';
 import { startTwoCheckoutStandIn } from './twocheckout-stand-in';
 
@@ -109,8 +110,60 @@ export async function startStack(
     return { status: response.status, json, text, headers: response.headers };
   }
 
+  /** A `sandbox` merchant taking test orders, known to the 2Checkout stand-in, with a 50.00 RUB product. */
+  async function newMerchant(code: string, secretKey: string) {
+    const merchant = await call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Shop',
+        twocheckout: {
+          merchantCode: code,
+          secretKey,
+          buyLinkSecretWord: 'w',
+          environment: 'sandbox',
+          testOrders: true,
+        },
+      },
+    });
+    merchants.set(code, secretKey);
+    const apiKey = merchant.json.apiKey as string;
+    const product = await call('POST', '/v1/products', {
+      token: apiKey,
+      body: { name: 'P', price: '50.00', currency: 'RUB' },
+    });
+    return { apiKey, merchantId: merchant.json.id as string, productId: product.json.id as string };
+  }
+
+  /** An invoice of that product, a COMPLETE order for it at 2Checkout (the stand-in), and the IPN 2Checkout would send. */
+  async function paidAtTwoCheckout(m: { apiKey: string; productId: string; secretKey: string }, refNo: string) {
+    const { json: created } = await call('POST', '/v1/invoices', { token: m.apiKey, body: { productId: m.productId } });
+    twoCheckout.orders.set(refNo, {
+      RefNo: refNo,
+      ExternalReference: created.id,
+      Status: 'COMPLETE',
+      ApproveStatus: 'OK',
+      Currency: 'RUB',
+      GrossPrice: '50.00',
+      TestOrder: true,
+    });
+    const body = signedIpnBody(m.secretKey, {
+      refNo,
+      invoiceId: created.id,
+      orderStatus: 'COMPLETE',
+      total: '50.00',
+      currency: 'RUB',
+    });
+    return { id: created.id as string, refNo, body };
+  }
+
   return {
     apiUrl,
+    newMerchant,
+    paidAtTwoCheckout,
+    postIpn: (merchantId: string, body: string) =>
+      fetch(`${apiUrl}/ipn/2checkout/${merchantId}`, { method: 'POST', body }),
+    statusOf: async (apiKey: string, invoiceId: string) =>
+      (await call('GET', `/v1/invoices/${invoiceId}`, { token: apiKey })).json.status as string,
     /** What a worker process of the test's own needs to join this stack. */
     workerEnv: (temporalAddress: string): NodeJS.ProcessEnv => ({
       ...process.env,

@@ -4,7 +4,7 @@ import { janitorWorkflow } from '../../workflows/janitor';
 import { JANITOR_SCHEDULE_ID, TASK_QUEUE } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 
 const SECRET_KEY = 'janitor-secret';
 
@@ -17,24 +17,7 @@ describe('the invoice janitor', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: 'JANITOR',
-          secretKey: SECRET_KEY,
-          buyLinkSecretWord: 'w',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    ({ apiKey, id: merchantId } = merchant.json);
-    stack.merchants.set('JANITOR', SECRET_KEY);
-    productId = (
-      await stack.call('POST', '/v1/products', { token: apiKey, body: { name: 'P', price: '50.00', currency: 'RUB' } })
-    ).json.id;
+    ({ apiKey, merchantId, productId } = await stack.newMerchant('JANITOR', SECRET_KEY));
   });
   afterAll(async () => {
     await stack?.close();

@@ -1,7 +1,7 @@
 import { workflowIdOf } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 import { searchAttributeBecomes } from '../helpers/temporal';
 
 const SECRET_KEY = 'late-events-secret';
@@ -19,24 +19,7 @@ describe('late payments on the real dev server', () => {
   beforeAll(async () => {
     // Workflows stop listening 1 s after they settle, so a late IPN finds them closed.
     stack = await startStack({ gracePeriodMs: 1000, apiClock: () => new Date(Date.now() + clockOffsetMs) });
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: 'LATE',
-          secretKey: SECRET_KEY,
-          buyLinkSecretWord: 'w',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    ({ apiKey, id: merchantId } = merchant.json);
-    stack.merchants.set('LATE', SECRET_KEY);
-    productId = (
-      await stack.call('POST', '/v1/products', { token: apiKey, body: { name: 'P', price: '50.00', currency: 'RUB' } })
-    ).json.id;
+    ({ apiKey, merchantId, productId } = await stack.newMerchant('LATE', SECRET_KEY));
   });
   afterAll(async () => {
     await stack?.close();

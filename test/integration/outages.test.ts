@@ -2,8 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import knex from 'knex';
 import { parseIpn, verifyReadReceipt } from '../../lib/twocheckout';
 import { eventually } from '../helpers/eventually';
-import { signedIpnBody } from '../helpers/ipn';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 
 const SECRET_KEY = 'outage-secret';
 
@@ -18,53 +17,16 @@ describe('IPNs during outages', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: 'OUTAGE',
-          secretKey: SECRET_KEY,
-          buyLinkSecretWord: 'w',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    ({ apiKey, id: merchantId } = merchant.json);
-    stack.merchants.set('OUTAGE', SECRET_KEY);
-    productId = (
-      await stack.call('POST', '/v1/products', { token: apiKey, body: { name: 'P', price: '50.00', currency: 'RUB' } })
-    ).json.id;
+    ({ apiKey, merchantId, productId } = await stack.newMerchant('OUTAGE', SECRET_KEY));
   });
   afterAll(async () => {
     await stack?.close();
   });
 
-  async function paidAtTwoCheckout() {
-    const { json: created } = await stack.call('POST', '/v1/invoices', { token: apiKey, body: { productId } });
-    const refNo = String(refNos++);
-    stack.twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: created.id,
-      Status: 'COMPLETE',
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-      TestOrder: true,
-    });
-    const body = signedIpnBody(SECRET_KEY, {
-      refNo,
-      invoiceId: created.id,
-      orderStatus: 'COMPLETE',
-      total: '50.00',
-      currency: 'RUB',
-    });
-    return { id: created.id as string, refNo, body };
-  }
-  const post = (body: string) => fetch(`${stack.apiUrl}/ipn/2checkout/${merchantId}`, { method: 'POST', body });
-  const statusOf = async (id: string) =>
-    (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json.status as string;
+  const paidAtTwoCheckout = () =>
+    stack.paidAtTwoCheckout({ apiKey, productId, secretKey: SECRET_KEY }, String(refNos++));
+  const post = (body: string) => stack.postIpn(merchantId, body);
+  const statusOf = (id: string) => stack.statusOf(apiKey, id);
 
   it('When Temporal cannot be reached while an IPN arrives, then it is acknowledged and stored, and applied once Temporal is back', async () => {
     const { id, refNo, body } = await paidAtTwoCheckout();

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
 import { parseIpn, verifyReadReceipt } from '../../lib/twocheckout';
 import { eventually } from '../helpers/eventually';
-import { signedIpnBody } from '../helpers/ipn';
 import { freePort } from '../helpers/ports';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../helpers/stack';
 import { startTemporalProcess } from '../helpers/temporal';
 import { ROOT } from '../helpers/tools';
 
@@ -58,24 +57,7 @@ describe('IPNs while Temporal or PostgreSQL is really down', () => {
       postgresUrl: `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`,
       temporalAddress: `127.0.0.1:${temporalPort}`,
     });
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: 'REAL',
-          secretKey: SECRET_KEY,
-          buyLinkSecretWord: 'w',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    ({ apiKey, id: merchantId } = merchant.json);
-    stack.merchants.set('REAL', SECRET_KEY);
-    productId = (
-      await stack.call('POST', '/v1/products', { token: apiKey, body: { name: 'P', price: '50.00', currency: 'RUB' } })
-    ).json.id;
+    ({ apiKey, merchantId, productId } = await stack.newMerchant('REAL', SECRET_KEY));
   });
   afterAll(async () => {
     await stack?.close();
@@ -84,30 +66,10 @@ describe('IPNs while Temporal or PostgreSQL is really down', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function paidAtTwoCheckout() {
-    const { json: created } = await stack.call('POST', '/v1/invoices', { token: apiKey, body: { productId } });
-    const refNo = String(refNos++);
-    stack.twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: created.id,
-      Status: 'COMPLETE',
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-      TestOrder: true,
-    });
-    const body = signedIpnBody(SECRET_KEY, {
-      refNo,
-      invoiceId: created.id,
-      orderStatus: 'COMPLETE',
-      total: '50.00',
-      currency: 'RUB',
-    });
-    return { id: created.id as string, refNo, body };
-  }
-  const post = (body: string) => fetch(`${stack.apiUrl}/ipn/2checkout/${merchantId}`, { method: 'POST', body });
-  const statusOf = async (id: string) =>
-    (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json.status as string;
+  const paidAtTwoCheckout = () =>
+    stack.paidAtTwoCheckout({ apiKey, productId, secretKey: SECRET_KEY }, String(refNos++));
+  const post = (body: string) => stack.postIpn(merchantId, body);
+  const statusOf = (id: string) => stack.statusOf(apiKey, id);
 
   it('When the Temporal server is stopped while an IPN arrives, then it is acknowledged and stored, and applied once Temporal is back', async () => {
     const { id, refNo, body } = await paidAtTwoCheckout();
