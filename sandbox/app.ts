@@ -1,13 +1,7 @@
 import { randomInt } from 'node:crypto';
 import express from 'express';
 import { isCurrency, fromMinorUnits, toMinorUnits } from '../lib/money';
-import {
-  formatYmdHis,
-  REST_AUTH_HEADER,
-  returnUrlSignature,
-  verifyBuyLink,
-  verifyRestAuthHeader,
-} from '../lib/twocheckout';
+import { REST_AUTH_HEADER, returnUrlSignature, verifyBuyLink, verifyRestAuthHeader } from '../lib/twocheckout';
 import { createIpnSender } from './ipn-sender';
 import {
   ipnFieldsFor,
@@ -401,8 +395,6 @@ ${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${
       sender.stop();
       for (const t of timers) clearTimeout(t);
     },
-    /** For tests: an IPN_DATE the sandbox would give now. */
-    now: () => formatYmdHis(deps.clock()),
   };
 }
 

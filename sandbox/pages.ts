@@ -1,5 +1,7 @@
 /** The sandbox's HTML: plain server-rendered pages, every value escaped. */
-export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml as esc } from '../lib/html';
+
+export { esc };
 
 export function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — 2Checkout sandbox</title>

@@ -2,6 +2,7 @@ import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { InvoiceRow } from '../../activities/invoices';
+import { escapeHtml as esc } from '../../lib/html';
 import { hashApiKey } from '../../lib/ids';
 import type { MerchantRow } from '../../lib/merchants';
 import { INVOICE_STATUSES } from '../../workflows/shared';
@@ -11,7 +12,6 @@ import { invoiceView, productView } from '../views';
 
 const SESSION = 'session';
 const SESSION_HOURS = 12;
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** `2026-11-29 00:41` (UTC), or nothing. */
 const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace('T', ' ')}` : '');
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { InvoiceRow } from '../../activities/invoices';
+import { escapeHtml as esc } from '../../lib/html';
 import type { MerchantRow } from '../../lib/merchants';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -54,6 +55,5 @@ export function publicRoutes(deps: ApiDeps) {
 }
 
 function page(title: string, text: string): string {
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
 }

@@ -12,7 +12,7 @@ export interface IpnFacts {
 }
 
 /** IPN fields in 2Checkout's order, for one product, with a customer named in Cyrillic (multi-byte lengths). */
-export function ipnFields(f: IpnFacts): IpnField[] {
+function ipnFields(f: IpnFacts): IpnField[] {
   return fieldsFromObject({
     GIFT_ORDER: '0',
     SALEDATE: '2026-11-28 12:00:00',
