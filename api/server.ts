@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../lib/db';
+import { createLogger, logFunction } from '../lib/logger';
 import { createSecretBox } from '../lib/secret-box';
+import { temporalConnectionOptions } from '../lib/temporal';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
 import type { ApiDeps } from './deps';
@@ -9,8 +11,9 @@ import { startIpnRelay } from './ipn';
 /** The api process: HTTP on PORT, the IPN relay, graceful shutdown on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
+  const logger = createLogger({ name: 'api', level: config.logLevel });
   const db = createDb(config.databaseUrl);
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporalConnection));
   const deps: ApiDeps = {
     db,
     temporal: new Client({ connection, namespace: config.temporalNamespace }),
@@ -18,10 +21,11 @@ async function main(): Promise<void> {
     config,
     clock: () => new Date(),
     fetch: globalThis.fetch,
-    log: (message, fields) => console.log(JSON.stringify({ level: 'info', message, ...fields })),
+    log: logFunction(logger),
+    logger,
   };
   const relay = startIpnRelay(deps, config.ipnRelayIntervalMs);
-  const server = createApp(deps).listen(config.port, () => console.log(`api listening on ${config.publicUrl}`));
+  const server = createApp(deps).listen(config.port, () => logger.info(`api listening on ${config.publicUrl}`));
 
   let stopping = false;
   const stop = () => {

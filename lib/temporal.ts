@@ -1,13 +1,47 @@
+import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, type Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import type { SearchAttributeType } from '@temporalio/common';
 import {
   encodeSearchAttributeIndexedValueType,
   type SearchAttributeKey as Key,
 } from '@temporalio/common/lib/search-attributes';
 import { JANITOR_SCHEDULE_ID, SEARCH_ATTRIBUTES } from '../workflows/shared';
+import type { TemporalConnectionConfig } from './config';
 
 type SearchAttributeKey = Key<SearchAttributeType>;
+
+/** What both `Connection.connect` (@temporalio/client) and `NativeConnection.connect` (@temporalio/worker) take. */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+}
+
+/**
+ * The SDK's connection options from a process's config: plaintext, TLS, mTLS (the client certificate pair), a private
+ * CA and server name, and a Temporal Cloud API key (over TLS, as `Authorization: Bearer …`). Reads the PEM files now,
+ * so a rotated certificate is picked up on restart.
+ */
+export function temporalConnectionOptions(config: TemporalConnectionConfig): TemporalConnectionOptions {
+  const { address, tls, apiKey } = config;
+  if (!tls && apiKey === undefined) return { address };
+  return {
+    address,
+    tls: {
+      ...(tls?.clientCertPair && {
+        clientCertPair: {
+          crt: readFileSync(tls.clientCertPair.certPath),
+          key: readFileSync(tls.clientCertPair.keyPath),
+        },
+      }),
+      ...(tls?.serverCaCertPath !== undefined && { serverRootCACertificate: readFileSync(tls.serverCaCertPath) }),
+      ...(tls?.serverName !== undefined && { serverNameOverride: tls.serverName }),
+    },
+    ...(apiKey !== undefined && { apiKey }),
+  };
+}
 
 /** The project's custom search attributes, as `temporal server start-dev --search-attribute` takes them. */
 export function searchAttributeFlags(keys: readonly SearchAttributeKey[] = Object.values(SEARCH_ATTRIBUTES)): string[] {
@@ -35,22 +69,41 @@ export async function ensureSearchAttributes(
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = keys.filter((k) => !(k.name in customAttributes));
   if (missing.length > 0) {
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(
-        missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
-      ),
-    });
+    try {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(
+          missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+        ),
+      });
+    } catch (err) {
+      // Refused: if another replica added them meanwhile (older servers answer AlreadyExists), all is well; otherwise
+      // (credentials that may not change the namespace, as on Temporal Cloud) say what ops must create.
+      const { customAttributes: now } = await connection.operatorService.listSearchAttributes({ namespace });
+      const stillMissing = missing.filter((k) => !(k.name in now));
+      if (stillMissing.length === 0) return [];
+      throw new Error(
+        `Could not register the search attributes ${stillMissing.map((k) => `${k.name} (${cliType(k)})`).join(', ')} ` +
+          `in namespace ${namespace}: ${err instanceof Error ? err.message : String(err)}. Create them ` +
+          `(temporal operator search-attribute create, or tcld namespace search-attributes add on Temporal Cloud).`,
+        { cause: err },
+      );
+    }
   }
   return missing.map((k) => k.name);
 }
 
 /** Connects once the server answers, retrying for up to `timeoutMs` (a server that is still starting). */
-export async function connectWhenReady(address: string, timeoutMs: number): Promise<Connection> {
+export async function connectWhenReady(
+  target: string | TemporalConnectionOptions,
+  timeoutMs: number,
+): Promise<Connection> {
+  const options = typeof target === 'string' ? { address: target } : target;
+  const { address } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ ...options, connectTimeout: 2_000 });
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {

@@ -1,12 +1,14 @@
+import { createLogger } from '../lib/logger';
 import { createSandbox } from './app';
 import { loadSandboxConfig } from './config';
 
-/** The 2Checkout sandbox process (127.0.0.1 only: it is for this machine). */
+/** The 2Checkout sandbox process (on 127.0.0.1 unless SANDBOX_HOST says otherwise: it is for this machine). */
 function main(): void {
   const config = loadSandboxConfig(process.env);
-  const sandbox = createSandbox({ ...config, fetch: globalThis.fetch, clock: () => new Date() });
-  const server = sandbox.app.listen(config.port, '127.0.0.1', () =>
-    console.log(`2Checkout sandbox listening on http://127.0.0.1:${config.port}`),
+  const logger = createLogger({ name: 'sandbox', level: config.logLevel });
+  const sandbox = createSandbox({ ...config, fetch: globalThis.fetch, clock: () => new Date(), logger });
+  const server = sandbox.app.listen(config.port, config.host, () =>
+    logger.info(`2Checkout sandbox listening on http://${config.host}:${config.port}`),
   );
   const stop = () => {
     sandbox.stop();

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { fields, parseConfig, type Env } from '../lib/config';
+import {
+  checkTemporalFields,
+  fields,
+  parseConfig,
+  temporalConnectionConfig,
+  temporalFields,
+  type Env,
+} from '../lib/config';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -9,9 +16,9 @@ const schema = z.object({
   DATABASE_URL: fields.optional(fields.postgresUrl()),
   /** Port of the embedded PostgreSQL (only when DATABASE_URL is unset); not 5432, to leave a system server alone. */
   EMBEDDED_POSTGRES_PORT: fields.port(54329),
-  /** Any Temporal frontend; unset: `temporal server start-dev` with its database file in DATA_DIR. */
+  ...temporalFields,
+  /** Any Temporal frontend (with its TLS and API key settings); unset: `temporal server start-dev` in DATA_DIR. */
   TEMPORAL_ADDRESS: fields.optional(fields.hostPort()),
-  TEMPORAL_NAMESPACE: fields.optional(z.string().min(1)).default('default'),
   /** Ports of the dev server (only when TEMPORAL_ADDRESS is unset). */
   TEMPORAL_PORT: fields.port(7233),
   TEMPORAL_UI_PORT: fields.port(8233),
@@ -27,18 +34,25 @@ const schema = z.object({
   /** Unset: the 2Checkout sandbox runs here, on SANDBOX_PORT. */
   TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()),
   SANDBOX_PORT: fields.port(3100),
+  /** Port of the worker's Prometheus /metrics; 0 turns it off. */
+  WORKER_METRICS_PORT: fields.portOrOff(9464),
 });
 
 export type StartConfig = ReturnType<typeof loadStartConfig>;
 
 /** Configuration of `npm start`, which runs the whole system with embedded defaults. */
 export function loadStartConfig(env: Env) {
-  const c = parseConfig(schema, env);
+  const c = parseConfig(schema.superRefine(checkTemporalFields), env);
   return Object.freeze({
     databaseUrl: c.DATABASE_URL,
     embeddedPostgresPort: c.EMBEDDED_POSTGRES_PORT,
     temporalAddress: c.TEMPORAL_ADDRESS,
     temporalNamespace: c.TEMPORAL_NAMESPACE,
+    /** How to reach TEMPORAL_ADDRESS (TLS, API key); unset with the dev server. */
+    temporalConnection:
+      c.TEMPORAL_ADDRESS === undefined
+        ? undefined
+        : temporalConnectionConfig({ ...c, TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS }),
     temporalPort: c.TEMPORAL_PORT,
     temporalUiPort: c.TEMPORAL_UI_PORT,
     temporalCliPath: c.TEMPORAL_CLI_PATH,
@@ -50,5 +64,6 @@ export function loadStartConfig(env: Env) {
     sandboxUrl: (c.TWOCHECKOUT_SANDBOX_URL ?? `http://127.0.0.1:${c.SANDBOX_PORT}`).replace(/\/+$/, ''),
     runSandbox: c.TWOCHECKOUT_SANDBOX_URL === undefined,
     sandboxPort: c.SANDBOX_PORT,
+    workerMetricsPort: c.WORKER_METRICS_PORT,
   });
 }

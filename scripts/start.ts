@@ -10,7 +10,13 @@ import exitHook from 'async-exit-hook';
 import { startService, type Service } from '../lib/child-process';
 import { createDb } from '../lib/db';
 import { startEmbeddedPostgres } from '../lib/embedded-postgres';
-import { connectWhenReady, ensureSearchAttributes, searchAttributeFlags } from '../lib/temporal';
+import { TEMPORAL_SECURITY_VARIABLES } from '../lib/config';
+import {
+  connectWhenReady,
+  ensureSearchAttributes,
+  searchAttributeFlags,
+  temporalConnectionOptions,
+} from '../lib/temporal';
 import { loadStartConfig, type StartConfig } from './start-config';
 
 const DATABASE = 'payments';
@@ -36,7 +42,10 @@ async function main(config: StartConfig): Promise<void> {
 
   const temporalAddress = config.temporalAddress ?? `127.0.0.1:${config.temporalPort}`;
   const temporal = config.temporalAddress ? undefined : await startTemporal(config);
-  const connection = await connectWhenReady(temporalAddress, 60_000);
+  const connection = await connectWhenReady(
+    config.temporalConnection ? temporalConnectionOptions(config.temporalConnection) : temporalAddress,
+    60_000,
+  );
   try {
     const added = await ensureSearchAttributes(connection, config.temporalNamespace);
     if (added.length) log(`registered search attributes ${added.join(', ')}`);
@@ -58,6 +67,8 @@ async function main(config: StartConfig): Promise<void> {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: config.temporalNamespace,
+    // The dev server speaks plaintext: a shell's Temporal Cloud settings (for the CLI) must not reach the api and worker.
+    ...(temporal && Object.fromEntries(TEMPORAL_SECURITY_VARIABLES.map((name) => [name, '']))),
     SECRETS_KEY: secrets.secretsKey,
     PUBLIC_URL: config.publicUrl,
   };
@@ -71,6 +82,7 @@ async function main(config: StartConfig): Promise<void> {
   const worker = await startNodeService('worker', 'worker/index.ts', {
     ...env,
     TWOCHECKOUT_SANDBOX_URL: config.sandboxUrl,
+    WORKER_METRICS_PORT: String(config.workerMetricsPort),
   });
   const api = await startNodeService('api', 'api/server.ts', {
     ...env,
@@ -87,6 +99,8 @@ async function main(config: StartConfig): Promise<void> {
       'payments: ready',
       `  API           ${config.publicUrl}   (admin token: ${secrets.adminToken})`,
       `  Dashboard     ${config.publicUrl}/dashboard   (demo merchant API key: ${demo.apiKey})`,
+      `  API reference ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`,
+      `  Metrics       ${config.publicUrl}/metrics${config.workerMetricsPort ? `, worker http://127.0.0.1:${config.workerMetricsPort}/metrics` : ''}`,
       `  2Checkout     ${config.sandboxUrl}   (the sandbox: test cards, orders, IPN log)`,
       `  PostgreSQL    ${databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`,
       `  Temporal      ${temporalAddress} (namespace ${config.temporalNamespace})`,

@@ -1,10 +1,17 @@
 import { z } from 'zod';
-import { fields, parseConfig, type Env } from '../lib/config';
+import {
+  checkTemporalFields,
+  fields,
+  parseConfig,
+  temporalConnectionConfig,
+  temporalFields,
+  type Env,
+} from '../lib/config';
 
-const schema = z.object({
+/** The worker's variables; test/unit/docker-compose.test.ts checks docker-compose.yml against them. */
+export const schema = z.object({
   DATABASE_URL: fields.postgresUrl(),
-  TEMPORAL_ADDRESS: fields.optional(fields.hostPort()).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: fields.optional(z.string().min(1)).default('default'),
+  ...temporalFields,
   SECRETS_KEY: fields.secretsKey(),
   /** Public base URL of the api: the buyer's return page after 2Checkout. */
   PUBLIC_URL: z.string().url(),
@@ -12,20 +19,33 @@ const schema = z.object({
   TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()).default('http://127.0.0.1:3100'),
   /** How often the invoice-janitor schedule runs (when the worker creates it). */
   JANITOR_EVERY: fields.optional(z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 10m')).default('10m'),
+  /** Wait before a failed webhook is tried again, in seconds; each later wait doubles, up to an hour. */
+  WEBHOOK_FIRST_RETRY: fields.optional(z.coerce.number().int().min(1)).default(30),
+  /** How long a webhook is retried before it is left to a resend, in seconds (3 days). */
+  WEBHOOK_RETRY_FOR: fields.optional(z.coerce.number().int().min(1)).default(3 * 86400),
+  /** The least severe log level written (JSON lines on stdout). */
+  LOG_LEVEL: fields.logLevel(),
+  /** Port of the worker's Prometheus `/metrics` (9464, the usual exporter port); 0 turns it off. */
+  WORKER_METRICS_PORT: fields.portOrOff(9464),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 /** Configuration of the worker process. */
 export function loadWorkerConfig(env: Env) {
-  const c = parseConfig(schema, env);
+  const c = parseConfig(schema.superRefine(checkTemporalFields), env);
   return Object.freeze({
     databaseUrl: c.DATABASE_URL,
     temporalAddress: c.TEMPORAL_ADDRESS,
     temporalNamespace: c.TEMPORAL_NAMESPACE,
+    /** Address, TLS and API key: lib/temporal.ts temporalConnectionOptions makes the SDK's options of them. */
+    temporalConnection: temporalConnectionConfig(c),
     secretsKey: c.SECRETS_KEY,
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
     sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL.replace(/\/+$/, ''),
     janitorEvery: c.JANITOR_EVERY,
+    logLevel: c.LOG_LEVEL,
+    metricsPort: c.WORKER_METRICS_PORT,
+    webhookPolicy: { firstRetryMs: c.WEBHOOK_FIRST_RETRY * 1000, retryForMs: c.WEBHOOK_RETRY_FOR * 1000 },
   });
 }

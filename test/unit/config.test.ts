@@ -21,6 +21,7 @@ describe('configuration', () => {
       sandboxUrl: 'http://127.0.0.1:3100',
       runSandbox: true,
       sandboxPort: 3100,
+      workerMetricsPort: 9464,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
