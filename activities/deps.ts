@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { SecretBox } from '../lib/secret-box';
+import type { WorkerMetrics } from '../lib/worker-metrics';
+import type { WebhookPolicy } from '../workflows/shared';
 
 /** What activities are built from: injected by the worker, replaced by tests. */
 export interface ActivityDeps {
@@ -12,6 +14,10 @@ export interface ActivityDeps {
   readonly publicUrl: string;
   readonly fetch: typeof fetch;
   readonly clock: () => Date;
+  /** How webhook deliveries are retried (DEFAULT_WEBHOOK_POLICY unless configured). */
+  readonly webhookPolicy?: WebhookPolicy;
+  /** Prometheus counters and histograms of the worker process; none in tests that do not look. */
+  readonly metrics?: WorkerMetrics;
   /** For the janitor, which nudges invoice workflows. */
   readonly temporal?: Client;
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { loadMerchant, twoCheckoutEndpoints, type Merchant } from '../lib/merchants';
 import { MoneyError, toMinorUnits } from '../lib/money';
+import type { TwoCheckoutOutcome } from '../lib/worker-metrics';
 import { buildRestAuthHeader, REST_AUTH_HEADER } from '../lib/twocheckout';
 import type { TwoCheckoutOrder } from '../workflows/decide';
 import { ERRORS } from '../workflows/shared';
@@ -8,9 +9,30 @@ import type { ActivityDeps } from './deps';
 
 const TIMEOUT_MS = 15_000;
 
-export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock }: ActivityDeps) => {
-  /** GET on the merchant's REST API 6.0, authenticated; `undefined` for 404. Failures are retryable, with reasons. */
+export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
+  /**
+   * `restGetUntimed`, counted and timed by outcome (the time includes reading the merchant's settings, one primary-key
+   * look-up): each non-ok request is one the workflow retries.
+   */
   async function restGet(merchantId: string, path: string): Promise<unknown> {
+    const operation = path.startsWith('/orders/?') ? 'find_orders' : 'get_order';
+    const started = performance.now();
+    const record = (outcome: TwoCheckoutOutcome) =>
+      metrics?.twoCheckoutRequest(operation, outcome, (performance.now() - started) / 1000);
+    try {
+      const body = await restGetUntimed(merchantId, path);
+      record('ok');
+      return body;
+    } catch (err) {
+      const type = err instanceof ApplicationFailure ? err.type : undefined;
+      if (type === ERRORS.twoCheckoutRejected) record('rejected');
+      else if (type === ERRORS.twoCheckoutUnreachable) record('unreachable');
+      throw err;
+    }
+  }
+
+  /** GET on the merchant's REST API 6.0, authenticated; `undefined` for 404. Failures are retryable, with reasons. */
+  async function restGetUntimed(merchantId: string, path: string): Promise<unknown> {
     const merchant = await loadMerchant(db, secretBox, merchantId);
     if (!merchant)
       throw ApplicationFailure.nonRetryable(`Merchant ${merchantId} does not exist`, ERRORS.invoiceNotFound);
@@ -51,13 +73,16 @@ export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock 
 
   return {
     /** 2Checkout's view of one order (`GET /orders/{RefNo}/`), or null when it has none. */
-    async getOrder(input: { merchantId: string; refNo: string }): Promise<TwoCheckoutOrder | null> {
+    async fetchTwoCheckoutOrder(input: { merchantId: string; refNo: string }): Promise<TwoCheckoutOrder | null> {
       const body = await restGet(input.merchantId, `/orders/${encodeURIComponent(input.refNo)}/`);
       return body === undefined ? null : toOrder(body);
     },
 
     /** Every order 2Checkout holds for this invoice (`GET /orders/?ExternalRefNo=`). */
-    async findOrdersByExternalRef(input: { merchantId: string; invoiceId: string }): Promise<TwoCheckoutOrder[]> {
+    async findTwoCheckoutOrdersOfInvoice(input: {
+      merchantId: string;
+      invoiceId: string;
+    }): Promise<TwoCheckoutOrder[]> {
       const body = await restGet(input.merchantId, `/orders/?ExternalRefNo=${encodeURIComponent(input.invoiceId)}`);
       const items: unknown[] = Array.isArray(body)
         ? body

@@ -1,29 +1,38 @@
 import express from 'express';
+import { requestLogger } from '../lib/logger';
 import { requireMerchant } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { createApiMetrics } from './metrics';
 import { dashboardRoutes } from './routes/dashboard';
+import { docsRoutes } from './routes/docs';
 import { invoiceRoutes } from './routes/invoices';
 import { ipnRoutes } from './routes/ipn';
 import { merchantRoutes } from './routes/merchants';
+import { opsRoutes } from './routes/ops';
 import { productRoutes } from './routes/products';
 import { publicRoutes } from './routes/public';
+import { webhookRoutes } from './routes/webhooks';
 
 /** The Express app (never listens: api/server.ts does, tests use port 0). */
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(ipnRoutes(deps)); // before any body parser: the IPN needs its raw bytes
+  // Probes and scrapes every few seconds would drown the log; a failing readiness check logs its own line.
+  if (deps.logger) app.use(requestLogger(deps.logger, { ignore: ['/healthz', '/readyz', '/metrics'] }));
+  // The database is looked up at each scrape (deps.db, not a copy): tests swap it to simulate an outage.
+  const metrics = deps.metrics ?? createApiMetrics({ db: () => deps.db });
+  app.use(ipnRoutes(deps, metrics)); // before any body parser: the IPN needs its raw bytes
   app.use(express.json({ limit: '100kb' }));
   const merchant = requireMerchant(deps.db);
   app.use(merchantRoutes(deps, merchant));
   app.use(productRoutes(deps, merchant));
   app.use(invoiceRoutes(deps, merchant));
+  app.use(webhookRoutes(deps, merchant));
   app.use(publicRoutes(deps));
   app.use(dashboardRoutes(deps));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(opsRoutes(deps, metrics));
+  app.use(docsRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'No such endpoint' } });
   });

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import type { Logger } from '../lib/logger';
 import type { SecretBox } from '../lib/secret-box';
 import type { ApiConfig } from './config';
+import type { ApiMetrics } from './metrics';
 
 /** What the api is built from; tests pass their own. */
 export interface ApiDeps {
@@ -22,4 +24,8 @@ export interface ApiDeps {
   readonly fetch: typeof fetch;
   readonly clock: () => Date;
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  /** Request lines (pino-http); none when absent. `log` above is the same logger's in api/server.ts. */
+  readonly logger?: Logger;
+  /** The Prometheus registry served at /metrics; createApp makes one when absent. */
+  readonly metrics?: ApiMetrics;
 }

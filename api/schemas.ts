@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { isCurrency, toMinorUnits } from '../lib/money';
+import { INVOICE_STATUSES } from '../workflows/shared';
 
-const currency = z.string().refine(isCurrency, 'must be an ISO 4217 currency code in upper case, e.g. "RUB"');
+const currency = z
+  .string()
+  .refine(isCurrency, 'must be an ISO 4217 currency code in upper case, e.g. "RUB"')
+  .meta({ description: 'ISO 4217 currency code, upper case', example: 'RUB' });
 const name = z.string().trim().min(1).max(200);
 /** A positive decimal string valid for its currency (checked with the currency by `priced`). */
-const price = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "50.00"');
+const price = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "50.00"')
+  .meta({ description: 'Decimal string with at most the currency’s minor digits; never a float', example: '50.00' });
 
 /** Checks `price` against `currency` (exponent, positive) where both are known. */
 function priced<T extends { price: string; currency: string }>(v: T, ctx: z.RefinementCtx) {
@@ -18,19 +25,60 @@ function priced<T extends { price: string; currency: string }>(v: T, ctx: z.Refi
 }
 
 const twocheckout = z.strictObject({
-  merchantCode: z.string().trim().min(1).max(64),
-  secretKey: z.string().min(1).max(256),
-  buyLinkSecretWord: z.string().min(1).max(256),
-  environment: z.enum(['sandbox', 'live']),
-  testOrders: z.boolean().optional(),
-  allowMd5Ipn: z.boolean().optional(),
+  merchantCode: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .meta({ description: '2Checkout merchant code (Integrations → Webhooks & API)', example: '250000000001' }),
+  secretKey: z.string().min(1).max(256).meta({
+    description: '2Checkout Secret Key: IPN signatures, read receipts, REST API. Stored sealed, shown masked',
+  }),
+  buyLinkSecretWord: z
+    .string()
+    .min(1)
+    .max(256)
+    .meta({ description: '2Checkout Buy-link Secret Word: signs checkout links. Stored sealed, shown masked' }),
+  environment: z
+    .enum(['sandbox', 'live'])
+    .meta({ description: '`live`: 2Checkout itself; `sandbox`: the local 2Checkout sandbox' }),
+  testOrders: z.boolean().optional().meta({ description: 'Whether a 2Checkout test order may pay an invoice' }),
+  allowMd5Ipn: z.boolean().optional().meta({ description: 'Accept IPNs signed only with the legacy MD5 HASH' }),
 });
 
 export const createMerchantBody = z.strictObject({ name, twocheckout });
 
+/** Where webhooks go: an http(s) URL the merchant's system answers 2xx on. */
+const webhookUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .max(2000)
+  .meta({ example: 'https://shop.example/hooks/payments' });
+
 export const patchMerchantBody = z.strictObject({
   name: name.optional(),
   twocheckout: twocheckout.partial().optional(),
+  webhookUrl: webhookUrl.nullable().optional().meta({
+    description:
+      'Where every status change is POSTed, signed (see Webhook-Signature); null stops webhooks. Setting the first URL creates the signing secret, answered once in `webhookSecret`.',
+  }),
+  rotateWebhookSecret: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Replace the signing secret (answered once); the old one stops working at once' }),
+});
+
+export const listWebhookDeliveriesQuery = z.strictObject({
+  invoiceId: z.string().optional(),
+  eventId: z.string().optional().meta({ example: 'evt_42' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^\d+$/, 'must be a nextCursor from a previous page').optional(),
+});
+
+export const webhookEventParams = z.object({
+  eventId: z
+    .string()
+    .regex(/^evt_\d+$/, 'must be an event id such as evt_42')
+    .meta({ example: 'evt_42' }),
 });
 
 export const createProductBody = z.strictObject({ name, price, currency }).superRefine(priced);
@@ -68,3 +116,176 @@ export const listInvoicesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().optional(),
 });
+
+// ---- Responses ---------------------------------------------------------------------------------------------------
+// What the API answers, for /openapi.json; test/integration/observability.test.ts checks real answers against them.
+
+const isoTime = z.iso.datetime().meta({ example: '2026-11-29T00:20:58.648Z' });
+const money = z.string().meta({ description: 'Decimal string in the currency', example: '50.00' });
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, machine-readable', example: 'invalid_request' }),
+      message: z.string().meta({ description: 'For people; may change', example: 'name: Too small' }),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every error: a string code and a message' });
+
+const merchantFields = {
+  id: z.string().meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
+  name: z.string().meta({ example: 'My shop' }),
+  ipnUrl: z.url().meta({ description: 'Paste into 2Checkout: Integrations → Webhooks & API → IPN settings' }),
+  apiKeyPrefix: z
+    .string()
+    .meta({ description: 'The first characters of the API key, to recognise it', example: 'sk_TeZL' }),
+  twocheckout: z.object({
+    merchantCode: z.string(),
+    environment: z.enum(['sandbox', 'live']),
+    testOrders: z.boolean(),
+    allowMd5Ipn: z.boolean(),
+    secretKey: z.string().meta({ description: 'Masked: only the last 4 characters', example: '••••-key' }),
+    buyLinkSecretWord: z.string().meta({ description: 'Masked: only the last 4 characters', example: '••••word' }),
+  }),
+  webhookUrl: webhookUrl.nullable(),
+  webhookSecret: z.string().nullable().meta({
+    description:
+      'Masked (last 4 characters), except in the PATCH answer that created or rotated it: the whole secret, shown once',
+    example: '••••x9Qa',
+  }),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  warnings: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Saved, but something needs attention (the sandbox could not be told)' }),
+};
+export const merchantResponse = z.object(merchantFields).meta({ id: 'Merchant', description: 'Secrets masked' });
+export const createdMerchantResponse = z
+  .object({
+    ...merchantFields,
+    apiKey: z
+      .string()
+      .meta({ description: 'Shown once, here; only its hash is kept', example: 'sk_TeZLIsXNs_vaV-2NK8ZG9GqZoSRMKOqv' }),
+  })
+  .meta({ id: 'CreatedMerchant' });
+
+export const productResponse = z
+  .object({
+    id: z.string().meta({ example: 'prd_a8c369dqagc7tgmbfe4c' }),
+    name: z.string().meta({ example: 'Test product' }),
+    price: money,
+    currency: z.string().meta({ example: 'RUB' }),
+    active: z.boolean(),
+    orderUrl: z.url().meta({ description: 'Public order link: a new invoice and a redirect to 2Checkout' }),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Product' });
+
+const nullableTime = isoTime.nullable();
+const invoiceFields = {
+  id: z.string().meta({ example: 'inv_5m3yykz32y211hc1gn0g' }),
+  status: z.enum(INVOICE_STATUSES),
+  statusReason: z.string().nullable().meta({
+    description: 'Why the invoice is where it is, in words',
+    example: 'waiting for payment until 2026-11-30T00:20:59.307Z',
+  }),
+  late: z.boolean().meta({ description: 'Paid after it expired or was canceled' }),
+  amount: money,
+  currency: z.string().meta({ example: 'RUB' }),
+  refundedAmount: money,
+  items: z.array(z.object({ name: z.string(), price: money, quantity: z.int() })),
+  productId: z.string().nullable(),
+  customerEmail: z.string().nullable(),
+  externalId: z.string().nullable(),
+  checkoutUrl: z.url().nullable().meta({ description: 'The signed 2Checkout checkout link (ConvertPlus)' }),
+  twocheckout: z.object({
+    refNo: z.string().nullable().meta({ description: "2Checkout's order reference (RefNo)" }),
+    orderNo: z.string().nullable(),
+    testOrder: z.boolean().nullable(),
+  }),
+  expiresAt: isoTime,
+  paidAt: nullableTime,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+};
+export const invoiceResponse = z.object(invoiceFields).meta({ id: 'Invoice' });
+
+export const invoiceEventResponse = z
+  .object({
+    eventId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The webhook event announcing this change (status changes only)', example: 'evt_42' }),
+    type: z.string().meta({ example: 'status_changed' }),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    cause: z.string().meta({ example: 'merchant: POST /v1/invoices/{id}/cancel' }),
+    ipnEventId: z.int().nullable(),
+    at: isoTime,
+  })
+  .meta({ id: 'InvoiceEvent', description: 'One entry of the audit trail' });
+
+export const invoiceDetailResponse = z
+  .object({ ...invoiceFields, events: z.array(invoiceEventResponse) })
+  .meta({ id: 'InvoiceDetail', description: 'An invoice with its audit trail, oldest first' });
+
+export const invoiceListResponse = z
+  .object({
+    data: z.array(invoiceResponse),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'InvoiceList' });
+
+export const productListResponse = z.object({ data: z.array(productResponse) }).meta({ id: 'ProductList' });
+
+export const ipnEventResponse = z
+  .object({
+    id: z.int(),
+    receivedAt: isoTime,
+    verdict: z.string().meta({
+      description: '`verified`, or why it was refused: malformed, missing_signature, bad_signature, md5_not_allowed',
+    }),
+    algorithm: z.string().nullable().meta({ example: 'sha3-256' }),
+    refNo: z.string().nullable(),
+    refNoExt: z.string().nullable().meta({ description: 'The invoice id 2Checkout echoes (REFNOEXT)' }),
+    orderStatus: z.string().nullable().meta({ example: 'COMPLETE' }),
+    invoiceId: z.string().nullable(),
+    unknownInvoice: z.boolean().meta({ description: 'Verified but names no invoice of this merchant: flagged' }),
+    deliveryState: z.enum(['not_applicable', 'pending', 'delivered']),
+    outcome: z.string().nullable(),
+    duplicates: z.int().meta({ description: 'How many times 2Checkout sent it again' }),
+  })
+  .meta({ id: 'IpnEvent', description: 'One IPN attempt as received, with its verdict and what became of it' });
+
+export const ipnEventListResponse = z.object({ data: z.array(ipnEventResponse) }).meta({ id: 'IpnEventList' });
+
+export const webhookDeliveryResponse = z
+  .object({
+    eventId: z.string().meta({ example: 'evt_42' }),
+    eventType: z.string().meta({ example: 'invoice.paid' }),
+    invoiceId: z.string(),
+    attempt: z.int().meta({ description: '1 for the first attempt; numbering goes on across resends' }),
+    url: z.string(),
+    state: z.enum(['pending', 'succeeded', 'failed']),
+    responseStatus: z.int().nullable(),
+    responseExcerpt: z.string().nullable().meta({ description: 'The first 500 characters of the answer' }),
+    error: z.string().nullable().meta({ description: 'Why no answer came (timeout, refused connection)' }),
+    startedAt: isoTime,
+    completedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'WebhookDelivery', description: 'One attempt to POST an event to the merchant' });
+
+export const webhookDeliveryListResponse = z
+  .object({
+    data: z.array(webhookDeliveryResponse),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'WebhookDeliveryList' });
+
+export const webhookResendResponse = z
+  .object({
+    eventId: z.string().meta({ example: 'evt_42' }),
+    workflowId: z.string().meta({ description: 'The delivery in the Temporal UI', example: 'webhook-evt_42-resend-1' }),
+  })
+  .meta({ id: 'WebhookResend' });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import express from 'express';
+import { requestLogger, type Logger } from '../lib/logger';
 import { isCurrency, fromMinorUnits, toMinorUnits } from '../lib/money';
 import { REST_AUTH_HEADER, returnUrlSignature, verifyBuyLink, verifyRestAuthHeader } from '../lib/twocheckout';
 import { createIpnSender } from './ipn-sender';
@@ -23,6 +24,8 @@ export interface SandboxDeps {
   settleDelayMs: number;
   fetch: typeof fetch;
   clock: () => Date;
+  /** Request lines (never bodies: the checkout posts card data); none when absent. */
+  logger?: Logger;
 }
 
 type CardOutcome = 'success' | 'declined' | 'pending' | 'review_approved' | 'review_denied';
@@ -75,6 +78,7 @@ export function createSandbox(deps: SandboxDeps) {
 
   const app = express();
   app.disable('x-powered-by');
+  if (deps.logger) app.use(requestLogger(deps.logger));
   app.use(express.urlencoded({ extended: false }));
   app.use(express.json());
 

@@ -1,9 +1,17 @@
 import express, { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import { deliverIpn, receiveIpn } from '../ipn';
+import type { ApiMetrics, IpnVerdict } from '../metrics';
+
+const VERDICTS: Record<number, IpnVerdict> = {
+  200: 'accepted',
+  400: 'rejected',
+  404: 'unknown_merchant',
+  503: 'unavailable',
+};
 
 /** The IPN receiver of DESIGN.md §4: raw bytes in, read receipt out; delivery to the workflow after answering. */
-export function ipnRoutes(deps: ApiDeps) {
+export function ipnRoutes(deps: ApiDeps, metrics?: ApiMetrics) {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: deps.config.ipnBodyLimit });
 
@@ -12,8 +20,15 @@ export function ipnRoutes(deps: ApiDeps) {
     res.type('text').send('IPN endpoint');
   });
 
+  // The receipt latency runs from the request's arrival, before its body is read, to the answer leaving.
+  const timed: express.RequestHandler = (_req, res, next) => {
+    const stop = metrics?.ipnReceiptDuration.startTimer();
+    res.once('finish', () => stop?.());
+    next();
+  };
+
   /** POST /ipn/2checkout/{merchantId} — 2Checkout's IPN. */
-  router.post('/ipn/2checkout/:merchantId', raw, async (req, res) => {
+  router.post('/ipn/2checkout/:merchantId', timed, raw, async (req, res) => {
     const result = await receiveIpn(deps, {
       merchantId: String(req.params.merchantId),
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
@@ -24,6 +39,7 @@ export function ipnRoutes(deps: ApiDeps) {
       .status(result.status)
       .type(result.status === 200 ? 'html' : 'text')
       .send(result.body);
+    metrics?.ipnAnswered(VERDICTS[result.status]!, result);
     if (result.deliver !== undefined) {
       // The fast path, once 2Checkout has its receipt; the relay covers a failure here.
       deliverIpn(deps, result.deliver).catch((err: unknown) =>

@@ -7,6 +7,7 @@ import knex from 'knex';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/ports';
+import { scrape } from '../helpers/prometheus';
 import { ROOT } from '../helpers/tools';
 
 /** `npm start`'s program, in one process (no npm, no tsx wrapper), so the PID we signal is the one that stops things. */
@@ -66,7 +67,8 @@ describe('npm start', () => {
 
   it('When started on a fresh data folder, then PostgreSQL, Temporal with its UI, the sandbox, the worker and the api come up and the demo merchant is paid; Ctrl-C stops every process; a restart keeps the data', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'payments-start-'));
-    const [pgPort, temporalPort, uiPort, apiPort, sandboxPort] = [
+    const [pgPort, temporalPort, uiPort, apiPort, sandboxPort, workerMetricsPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -83,6 +85,7 @@ describe('npm start', () => {
       SECRETS_KEY: '',
       SANDBOX_PORT: String(sandboxPort),
       TWOCHECKOUT_SANDBOX_URL: '',
+      WORKER_METRICS_PORT: String(workerMetricsPort),
     };
 
     // First run: everything from nothing.
@@ -133,6 +136,18 @@ describe('npm start', () => {
       30_000,
       'the demo invoice paid',
     );
+
+    // The processes log JSON lines, are ready, and count what they did: the 2Checkout look-up that paid it.
+    expect(first.output()).toMatch(/\[worker\] \{"level":"info",.*"msg":"worker polling task queue /);
+    expect(first.output()).toContain(`worker http://127.0.0.1:${workerMetricsPort}/metrics`);
+    expect((await fetch(`${api}/readyz`)).status).toBe(200);
+    const workerMetrics = await scrape(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+    expect(
+      workerMetrics.value('twocheckout_api_requests_total', { operation: 'get_order', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
+    const apiMetrics = await scrape(`${api}/metrics`);
+    expect(apiMetrics.value('ipn_received_total', { verdict: 'accepted' })).toBeGreaterThanOrEqual(1);
+    expect(apiMetrics.value('invoices', { status: 'paid' })).toBe(1);
 
     const db = knex({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${pgPort}/payments` });
     expect(Number((await db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(6);

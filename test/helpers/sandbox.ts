@@ -1,14 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../lib/logger';
 import { createSandbox } from '../../sandbox/app';
 
 /** The 2Checkout sandbox on a free port, with its IPN retries and settle delays compressed. */
-export async function startSandbox(opts: { settleDelayMs?: number } = {}) {
+export async function startSandbox(opts: { settleDelayMs?: number; logger?: Logger } = {}) {
   const sandbox = createSandbox({
     retryScale: 0.001,
     settleDelayMs: opts.settleDelayMs ?? 1500,
     fetch: globalThis.fetch,
     clock: () => new Date(),
+    ...(opts.logger && { logger: opts.logger }),
   });
   const server: Server = sandbox.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

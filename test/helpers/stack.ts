@@ -5,8 +5,11 @@ import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { startIpnRelay } from '../../api/ipn';
+import { logFunction, type Logger } from '../../lib/logger';
 import { createSecretBox } from '../../lib/secret-box';
+import { createWorkerMetrics } from '../../lib/worker-metrics';
 import { createWorker } from '../../worker/worker';
+import type { WebhookPolicy } from '../../workflows/shared';
 import { createTestDatabase } from './db';
 import { signedIpnBody } from './ipn';
 import { installQuietRuntime, startDevServer } from './temporal';
@@ -27,8 +30,12 @@ export async function startStack(
     postgresUrl?: string;
     /** An already running Temporal (a test that stops it) instead of a dev server of its own. */
     temporalAddress?: string;
+    /** How the in-process worker retries webhooks (tests: seconds, not minutes). */
+    webhookPolicy?: WebhookPolicy;
     /** false: no worker in this process (a test runs worker processes of its own). */
     inProcessWorker?: boolean;
+    /** The api logs through it as api/server.ts does (request lines included), besides `logs`. */
+    logger?: Logger;
   } = {},
 ) {
   installQuietRuntime();
@@ -59,7 +66,11 @@ export async function startStack(
     },
     fetch: globalThis.fetch,
     clock: opts.apiClock ?? (() => new Date()),
-    log: (message, fields) => logs.push({ message, fields }),
+    log: (message, fields) => {
+      logs.push({ message, fields });
+      if (opts.logger) logFunction(opts.logger)(message, fields);
+    },
+    ...(opts.logger && { logger: opts.logger }),
   };
   const server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -67,6 +78,7 @@ export async function startStack(
   (deps.config as { publicUrl: string }).publicUrl = apiUrl;
   const relay = startIpnRelay(deps, 500);
 
+  const workerMetrics = createWorkerMetrics({ processMetrics: false });
   const worker: Worker | undefined =
     opts.inProcessWorker === false
       ? undefined
@@ -81,6 +93,8 @@ export async function startStack(
             fetch: globalThis.fetch,
             clock: () => new Date(),
             temporal: env.client,
+            metrics: workerMetrics,
+            ...(opts.webhookPolicy && { webhookPolicy: opts.webhookPolicy }),
           },
         });
   const running = worker?.run();
@@ -172,6 +186,8 @@ export async function startStack(
       SECRETS_KEY: secretsKey,
       PUBLIC_URL: apiUrl,
       TWOCHECKOUT_SANDBOX_URL: opts.sandboxUrl ?? twoCheckout.url,
+      // Several worker processes on one machine: none claims the default metrics port.
+      WORKER_METRICS_PORT: '0',
     }),
     /** The api's dependencies, for tests that take one away (a database or Temporal outage) and give it back. */
     deps: deps as { -readonly [K in keyof ApiDeps]: ApiDeps[K] },
@@ -181,6 +197,8 @@ export async function startStack(
     merchants,
     secretBox,
     logs,
+    /** The in-process worker's metrics (its activities record into them). */
+    workerMetrics,
     call,
     async close() {
       await relay.stop();
