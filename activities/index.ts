@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { invoiceActivities } from './invoices';
 import { janitorActivities } from './janitor';
 import { twoCheckoutActivities } from './twocheckout';
+import { webhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -10,6 +11,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...invoiceActivities(deps),
   ...twoCheckoutActivities(deps),
   ...janitorActivities(deps),
+  ...webhookActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
 import { loadMerchant, twoCheckoutEndpoints } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
 import { buildDynamicBuyLink, type BuyLinkItem } from '../lib/twocheckout';
@@ -119,13 +120,21 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
    * Moves the invoice to `to` if it is in a status `to` may be reached from, and records why in the audit trail, in
    * one transaction. Returns the status it is in afterwards: a retry after a commit finds the change already made.
    */
-  async transitionInvoice(t: Transition): Promise<{ status: InvoiceStatus; late: boolean; changed: boolean }> {
+  async changeInvoiceStatus(t: Transition): Promise<StatusChange> {
     return db.transaction(async (trx) => {
-      const before = await trx<InvoiceRow>('invoices').where({ id: t.invoiceId }).forUpdate().first('status', 'late');
+      const before = await trx<InvoiceRow>('invoices')
+        .where({ id: t.invoiceId })
+        .forUpdate()
+        .first('status', 'late', 'merchant_id');
       if (!before)
         throw ApplicationFailure.nonRetryable(`Invoice ${t.invoiceId} does not exist`, ERRORS.invoiceNotFound);
-      if (!ALLOWED_FROM[t.to].includes(before.status))
-        return { status: before.status, late: before.late, changed: false };
+      const announce = await hasWebhooks(trx, before.merchant_id);
+      if (!ALLOWED_FROM[t.to].includes(before.status)) {
+        // Already there: a retry after this change committed. Its audit row is still the event to announce (once:
+        // the webhook's workflow id is the event id).
+        const done = before.status === t.to ? await lastChangeTo(trx, t.invoiceId, t.to) : null;
+        return { status: before.status, late: before.late, changed: false, auditEventId: done, announce };
+      }
       const late = t.late ?? before.late;
       await trx('invoices')
         .where({ id: t.invoiceId })
@@ -140,16 +149,18 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
           ...(t.orderNo != null && { twocheckout_order_no: t.orderNo }),
           ...(t.testOrder != null && { test_order: t.testOrder }),
         });
-      await trx('invoice_events').insert({
-        invoice_id: t.invoiceId,
-        type: 'status_changed',
-        from_status: before.status,
-        to_status: t.to,
-        cause: t.cause,
-        ipn_event_id: t.ipnEventId ?? null,
-        data: t.data === undefined ? null : JSON.stringify(t.data),
-      });
-      return { status: t.to, late, changed: true };
+      const [audit] = await trx('invoice_events')
+        .insert({
+          invoice_id: t.invoiceId,
+          type: 'status_changed',
+          from_status: before.status,
+          to_status: t.to,
+          cause: t.cause,
+          ipn_event_id: t.ipnEventId ?? null,
+          data: t.data === undefined ? null : JSON.stringify(t.data),
+        })
+        .returning<{ id: number }[]>('id');
+      return { status: t.to, late, changed: true, auditEventId: audit!.id, announce };
     });
   },
 
@@ -162,12 +173,25 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
     ipnEventId: number;
     amountMinor: number;
     cause: string;
-  }): Promise<{ status: InvoiceStatus; refundedMinor: number; changed: boolean }> {
+  }): Promise<StatusChange & { refundedMinor: number }> {
     return db.transaction(async (trx) => {
       const invoice = await trx<InvoiceRow>('invoices').where({ id: r.invoiceId }).forUpdate().first();
       if (!invoice)
         throw ApplicationFailure.nonRetryable(`Invoice ${r.invoiceId} does not exist`, ERRORS.invoiceNotFound);
-      const unchanged = { status: invoice.status, refundedMinor: invoice.refunded_minor, changed: false };
+      const announce = await hasWebhooks(trx, invoice.merchant_id);
+      const counted = await trx('invoice_events')
+        .where({ invoice_id: r.invoiceId, dedup_key: `refund:${r.ipnEventId}` })
+        .first<{ id: number } | undefined>('id');
+      // This IPN's refund is already counted; a retry after the commit still learns which event announces it.
+      const unchanged = {
+        status: invoice.status,
+        late: invoice.late,
+        refundedMinor: invoice.refunded_minor,
+        changed: false,
+        auditEventId: counted?.id ?? null,
+        announce,
+      };
+      if (counted) return unchanged;
       if (!REFUNDABLE.includes(invoice.status) || r.amountMinor <= 0) return unchanged;
       const refundedMinor = Math.min(invoice.amount_minor, invoice.refunded_minor + r.amountMinor);
       const status: InvoiceStatus = refundedMinor >= invoice.amount_minor ? 'refunded' : 'partially_refunded';
@@ -185,12 +209,12 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
         .onConflict(['invoice_id', 'dedup_key'])
         .ignore()
         .returning('id');
-      if (inserted.length === 0) return unchanged; // this IPN's refund is already counted
+      if (inserted.length === 0) return unchanged;
       const reason = `refunded ${fromMinorUnits(refundedMinor, invoice.currency)} of ${fromMinorUnits(invoice.amount_minor, invoice.currency)} ${invoice.currency}`;
       await trx('invoices')
         .where({ id: r.invoiceId })
         .update({ status, refunded_minor: refundedMinor, status_reason: reason, updated_at: trx.fn.now() });
-      return { status, refundedMinor, changed: true };
+      return { status, late: invoice.late, refundedMinor, changed: true, auditEventId: inserted[0]!.id, announce };
     });
   },
 
@@ -199,6 +223,31 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
     await db('ipn_events').where({ id: ipnEventId }).update({ outcome, outcome_at: db.fn.now() });
   },
 });
+
+/** What a status change did; `auditEventId` is the audit-trail row recording it, null when nothing changed. */
+export interface StatusChange {
+  readonly status: InvoiceStatus;
+  readonly late: boolean;
+  readonly changed: boolean;
+  readonly auditEventId: number | null;
+  /** The merchant has a webhook URL: the change is to be announced. */
+  readonly announce: boolean;
+}
+
+async function hasWebhooks(trx: Knex.Transaction, merchantId: string): Promise<boolean> {
+  const merchant = await trx('merchants')
+    .where({ id: merchantId })
+    .first<{ webhook_url: string | null }>('webhook_url');
+  return merchant?.webhook_url != null;
+}
+
+async function lastChangeTo(trx: Knex.Transaction, invoiceId: string, to: InvoiceStatus): Promise<number | null> {
+  const row = await trx('invoice_events')
+    .where({ invoice_id: invoiceId, to_status: to })
+    .orderBy('id', 'desc')
+    .first<{ id: number } | undefined>('id');
+  return row?.id ?? null;
+}
 
 /** Item lines when every name is plain ASCII; otherwise one line for the invoice (see README, buy links). */
 function buyLinkItems(invoice: InvoiceRow): BuyLinkItem[] {

@@ -1,7 +1,7 @@
-import type { InvoiceRow } from '../activities/invoices';
 import type { IpnEventRow } from './ipn';
 import type { MerchantRow } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
+import { webhookEventId } from '../workflows/shared';
 
 export interface ProductRow {
   id: string;
@@ -32,7 +32,7 @@ export const orderUrlOf = (publicUrl: string, productId: string) => `${publicUrl
 export function merchantView(
   m: MerchantRow,
   publicUrl: string,
-  secretTails: { secretKey: string; buyLinkSecretWord: string },
+  secrets: { secretKey: string; buyLinkSecretWord: string; webhookSecret: string | null },
 ) {
   return {
     id: m.id,
@@ -44,9 +44,11 @@ export function merchantView(
       environment: m.twocheckout_environment,
       testOrders: m.accept_test_orders,
       allowMd5Ipn: m.allow_md5_ipn,
-      secretKey: mask(secretTails.secretKey),
-      buyLinkSecretWord: mask(secretTails.buyLinkSecretWord),
+      secretKey: mask(secrets.secretKey),
+      buyLinkSecretWord: mask(secrets.buyLinkSecretWord),
     },
+    webhookUrl: m.webhook_url,
+    webhookSecret: secrets.webhookSecret === null ? null : mask(secrets.webhookSecret),
     createdAt: m.created_at.toISOString(),
     updatedAt: m.updated_at.toISOString(),
   };
@@ -68,31 +70,7 @@ export function productView(p: ProductRow, publicUrl: string) {
   };
 }
 
-export function invoiceView(i: InvoiceRow) {
-  return {
-    id: i.id,
-    status: i.status,
-    statusReason: i.status_reason,
-    late: i.late,
-    amount: fromMinorUnits(i.amount_minor, i.currency),
-    currency: i.currency,
-    refundedAmount: fromMinorUnits(i.refunded_minor, i.currency),
-    items: i.items.map((item) => ({
-      name: item.name,
-      price: fromMinorUnits(item.unitPriceMinor, i.currency),
-      quantity: item.quantity,
-    })),
-    productId: i.product_id,
-    customerEmail: i.customer_email,
-    externalId: i.external_id,
-    checkoutUrl: i.checkout_url,
-    twocheckout: { refNo: i.twocheckout_refno, orderNo: i.twocheckout_order_no, testOrder: i.test_order },
-    expiresAt: i.expires_at.toISOString(),
-    paidAt: i.paid_at?.toISOString() ?? null,
-    createdAt: i.created_at.toISOString(),
-    updatedAt: i.updated_at.toISOString(),
-  };
-}
+export { invoiceView } from '../lib/invoice-view';
 
 export function ipnEventView(e: IpnEventRow) {
   return {
@@ -113,11 +91,46 @@ export function ipnEventView(e: IpnEventRow) {
 
 export function invoiceEventView(e: InvoiceEventRow) {
   return {
+    eventId: e.to_status === null ? null : webhookEventId(e.id),
     type: e.type,
     from: e.from_status,
     to: e.to_status,
     cause: e.cause,
     ipnEventId: e.ipn_event_id,
     at: e.created_at.toISOString(),
+  };
+}
+
+/** One attempt to POST an invoice event to the merchant's webhook URL (migrations/…_create_webhook_deliveries.ts). */
+export interface WebhookDeliveryRow {
+  id: number;
+  merchant_id: string;
+  invoice_id: string;
+  event_id: string;
+  event_type: string;
+  payload: unknown;
+  url: string;
+  attempt: number;
+  state: 'pending' | 'succeeded' | 'failed';
+  response_status: number | null;
+  response_excerpt: string | null;
+  error: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export function webhookDeliveryView(d: WebhookDeliveryRow) {
+  return {
+    eventId: d.event_id,
+    eventType: d.event_type,
+    invoiceId: d.invoice_id,
+    attempt: d.attempt,
+    url: d.url,
+    state: d.state,
+    responseStatus: d.response_status,
+    responseExcerpt: d.response_excerpt,
+    error: d.error,
+    startedAt: d.created_at.toISOString(),
+    completedAt: d.completed_at?.toISOString() ?? null,
   };
 }

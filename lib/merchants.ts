@@ -14,6 +14,8 @@ export interface Merchant {
   readonly environment: TwoCheckoutEnvironment;
   readonly acceptTestOrders: boolean;
   readonly allowMd5Ipn: boolean;
+  readonly webhookUrl: string | null;
+  readonly webhookSecret: string | null;
   readonly createdAt: Date;
 }
 
@@ -28,6 +30,8 @@ export interface MerchantRow {
   twocheckout_environment: TwoCheckoutEnvironment;
   accept_test_orders: boolean;
   allow_md5_ipn: boolean;
+  webhook_url: string | null;
+  webhook_secret_sealed: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -36,6 +40,7 @@ export interface MerchantRow {
 export const sealContext = {
   secretKey: (merchantId: string) => `merchants.twocheckout_secret_key:${merchantId}`,
   buyLinkSecretWord: (merchantId: string) => `merchants.twocheckout_buy_link_secret_word:${merchantId}`,
+  webhookSecret: (merchantId: string) => `merchants.webhook_secret:${merchantId}`,
 };
 
 export function openMerchant(row: MerchantRow, box: SecretBox): Merchant {
@@ -48,6 +53,11 @@ export function openMerchant(row: MerchantRow, box: SecretBox): Merchant {
     environment: row.twocheckout_environment,
     acceptTestOrders: row.accept_test_orders,
     allowMd5Ipn: row.allow_md5_ipn,
+    webhookUrl: row.webhook_url,
+    webhookSecret:
+      row.webhook_secret_sealed === null
+        ? null
+        : box.open(row.webhook_secret_sealed, sealContext.webhookSecret(row.id)),
     createdAt: row.created_at,
   };
 }

@@ -1,13 +1,17 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   log,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TwoCheckoutOrder } from './decide';
 import {
@@ -35,18 +39,23 @@ import {
   type InvoiceWorkflowInput,
   type InvoiceWorkflowResult,
   type PaymentEvent,
+  webhookWorkflowIdOf,
 } from './shared';
+import { webhookWorkflow } from './webhook';
 
 // Our own database: a failure is brief (restart, failover); retry fast and keep trying.
 const db = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
-// 2Checkout's API can be down or refuse us for hours; keep asking, the invoice says why meanwhile (§3).
+// One request to 2Checkout's API per activity: the workflow itself retries (askTwoCheckout), so the invoice can say
+// which attempt failed and when the next one is.
 const twoCheckout = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m' },
+  retry: { maximumAttempts: 1 },
 });
+// 2Checkout's API can be down or refuse us for hours: keep asking, 2 s doubling to 10 min, never giving up (§3).
+const TWOCHECKOUT_RETRY = { firstMs: 2_000, maxMs: 10 * 60_000 };
 
 /** While a payment is in flight after expiry, 2Checkout is asked again this often. */
 const RECHECK_IN_FLIGHT_MS = 3600 * 1000;
@@ -65,7 +74,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   let opened = false;
 
   setHandler(paymentEventSignal, (event) => {
-    if (seen.has(event.ipnEventId)) return; // the relay and the fast path may both deliver it
+    // The relay and the fast path may both deliver an IPN; ops may replay one on purpose (handling is idempotent).
+    if (seen.has(event.ipnEventId) && !event.replay) return;
     seen.add(event.ipnEventId);
     pending.push(event);
   });
@@ -111,7 +121,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const expiresAt = new Date(invoice.expiresAt).getTime();
   state = {
     status: invoice.status,
-    reason: invoice.reason ?? `waiting for payment until ${invoice.expiresAt}`,
+    reason: invoice.reason ?? `waiting for an IPN since ${at(Date.now())}; expires at ${at(expiresAt)}`,
     late: invoice.late,
     refNo: invoice.refNo,
     checkoutUrl: invoice.checkoutUrl,
@@ -121,20 +131,73 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   async function transition(to: InvoiceStatus, reason: string, cause: string, extra: Partial<TransitionExtra> = {}) {
     const late = to === 'paid' ? state.status === 'expired' || state.status === 'canceled' || state.late : undefined;
-    const result = await db.transitionInvoice({ invoiceId: input.invoiceId, to, reason, cause, late, ...extra });
+    const before = state.status;
+    const result = await db.changeInvoiceStatus({ invoiceId: input.invoiceId, to, reason, cause, late, ...extra });
+    // Moved: by this call, or by an earlier attempt of it whose answer was lost (result.changed is then false).
+    const moved = result.status !== before;
     state = {
       ...state,
       status: result.status,
       late: result.late,
-      reason: result.changed ? reason : state.reason,
+      reason: moved ? reason : state.reason,
       refNo: extra.refNo ?? state.refNo,
     };
-    searchAttributes();
+    searchAttributes(moved);
+    await announce(result);
   }
 
-  function searchAttributes() {
-    const pairs: SearchAttributeUpdatePair[] = [{ key: SEARCH_ATTRIBUTES.invoiceStatus, value: state.status }];
+  /** Starts the webhook announcing a change, once per change: its workflow id is the event id. */
+  async function announce(change: { auditEventId: number | null; announce: boolean }) {
+    if (change.auditEventId === null || !change.announce) return;
+    try {
+      await startChild(webhookWorkflow, {
+        workflowId: webhookWorkflowIdOf(change.auditEventId),
+        args: [{ auditEventId: change.auditEventId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON, // delivery outlives this run: up to 3 days of retries
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.invoiceId, value: input.invoiceId },
+          { key: SEARCH_ATTRIBUTES.merchantId, value: input.merchantId },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // announced by an earlier attempt
+    }
+  }
+
+  /**
+   * One question to 2Checkout's API, asked until it answers: while it cannot, the invoice says why, which attempt
+   * failed and when the next is (the Temporal UI's `state` query and the API's statusReason).
+   */
+  async function askTwoCheckout<T>(call: () => Promise<T>): Promise<T> {
+    const reasonBefore = state.reason;
+    let retrying: string | null = null;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await call();
+        if (retrying !== null && state.reason === retrying) state = { ...state, reason: reasonBefore };
+        return answer;
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        const failure = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        if (failure?.nonRetryable) throw err;
+        const waitMs = Math.min(TWOCHECKOUT_RETRY.firstMs * 2 ** (attempt - 1), TWOCHECKOUT_RETRY.maxMs);
+        const what = failure?.message ?? `2Checkout API call failed (${err.cause?.message ?? err.message})`;
+        retrying = `${what}; attempt ${attempt}, next at ${at(Date.now() + waitMs)}`;
+        state = { ...state, reason: retrying };
+        await sleep(waitMs, { summary: `ask 2Checkout again (attempt ${attempt + 1})` });
+      }
+    }
+  }
+
+  /** Mirrors the invoice in its search attributes; `changed`: the status just changed (InvoiceStatusChangedAt). */
+  function searchAttributes(changed = false) {
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: SEARCH_ATTRIBUTES.invoiceStatus, value: state.status },
+      { key: SEARCH_ATTRIBUTES.invoiceLate, value: state.late },
+    ];
     if (state.refNo !== null) pairs.push({ key: SEARCH_ATTRIBUTES.twoCheckoutRefNo, value: state.refNo });
+    if (changed) pairs.push({ key: SEARCH_ATTRIBUTES.invoiceStatusChangedAt, value: new Date() });
     upsertSearchAttributes(pairs);
   }
 
@@ -156,7 +219,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   /** A refund IPN: 2Checkout must confirm the order is this invoice's; the refunded amount is the IPN's. */
   async function handleRefund(event: PaymentEvent, cause: string): Promise<string> {
-    const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const order = await askTwoCheckout(() =>
+      twoCheckout.fetchTwoCheckoutOrder({ merchantId: input.merchantId, refNo: event.refNo }),
+    );
     const verdict = judgeOrder(order, facts);
     if (verdict.kind === 'not_confirmed') return `not_confirmed: ${verdict.reason}`;
     let amountMinor: number;
@@ -182,20 +247,25 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       amountMinor,
       cause,
     });
-    if (result.changed) {
+    // Counted: by this call, or by an earlier attempt of it (auditEventId is the refund's row either way).
+    if (result.auditEventId !== null) {
+      const before = state.status;
       state = {
         ...state,
         status: result.status,
         reason: `refunded ${fromMinorUnits(result.refundedMinor, facts.currency)} of ${fromMinorUnits(facts.amountMinor, facts.currency)} ${facts.currency}`,
       };
-      searchAttributes();
+      searchAttributes(result.status !== before);
     }
+    await announce(result);
     return `refund: ${result.status}`;
   }
 
   /** A chargeback update (COMPLETE with CHARGEBACK_RESOLUTION): OPEN → disputed, WON → paid, LOST → charged_back. */
   async function handleChargeback(event: PaymentEvent, cause: string): Promise<string> {
-    const order = await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const order = await askTwoCheckout(() =>
+      twoCheckout.fetchTwoCheckoutOrder({ merchantId: input.merchantId, refNo: event.refNo }),
+    );
     const verdict = judgeOrder(order, facts);
     if (verdict.kind === 'not_confirmed') return `not_confirmed: ${verdict.reason}`;
     const to = chargebackTarget(event.chargebackResolution);
@@ -225,7 +295,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       reason: `verifying 2Checkout order ${event.refNo} (${event.orderStatus}) with 2Checkout's API`,
     };
     const suspicious = judgeIpn(event, facts);
-    const order = suspicious ? null : await twoCheckout.getOrder({ merchantId: input.merchantId, refNo: event.refNo });
+    const order = suspicious
+      ? null
+      : await askTwoCheckout(() =>
+          twoCheckout.fetchTwoCheckoutOrder({ merchantId: input.merchantId, refNo: event.refNo }),
+        );
     const verdict = suspicious ?? judgeOrder(order, facts, event.testOrder);
     const outcome = await apply(verdict, order, cause, event.ipnEventId);
     if (verdict.kind === 'not_confirmed') state = { ...state, reason: reasonBefore }; // nothing changed: say so
@@ -235,10 +309,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   /** At expiry, and while in flight: ask 2Checkout for every order of this invoice before deciding (§3). */
   async function reconcile() {
-    const orders = await twoCheckout.findOrdersByExternalRef({
-      merchantId: input.merchantId,
-      invoiceId: input.invoiceId,
-    });
+    const orders = await askTwoCheckout(() =>
+      twoCheckout.findTwoCheckoutOrdersOfInvoice({ merchantId: input.merchantId, invoiceId: input.invoiceId }),
+    );
     const judged = orders.map((order) => ({ order, verdict: judgeOrder(order, facts) }));
     const rank = (v: Verdict) => ['paid', 'needs_review', 'in_flight', 'failed'].indexOf(v.kind);
     const best = judged.filter((j) => rank(j.verdict) >= 0).sort((a, b) => rank(a.verdict) - rank(b.verdict))[0];
@@ -253,7 +326,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   while (isOpen()) {
     if (pending.length === 0) {
       const wait = state.status === 'awaiting_payment' ? expiresAt - Date.now() : RECHECK_IN_FLIGHT_MS;
-      if (wait > 0) await condition(() => pending.length > 0 || !isOpen() || recheck, wait);
+      const summary = state.status === 'awaiting_payment' ? 'until the invoice expires' : 'until the hourly re-check';
+      if (wait > 0) await condition(() => pending.length > 0 || !isOpen() || recheck, wait, { summary });
     }
     recheck = false;
     const event = pending.shift();
@@ -265,7 +339,10 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const graceMs = input.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
   const graceEnds = Date.now() + graceMs;
   for (;;) {
-    if (pending.length === 0) await condition(() => pending.length > 0, Math.max(graceEnds - Date.now(), 1));
+    if (pending.length === 0)
+      await condition(() => pending.length > 0, Math.max(graceEnds - Date.now(), 1), {
+        summary: 'grace period: late IPNs',
+      });
     // A signal may land in the same activation as the timer that ends the grace period: never drop it.
     const event = pending.shift();
     if (event) await handle(event);
@@ -281,4 +358,9 @@ interface TransitionExtra {
   testOrder: boolean | null;
   ipnEventId: number;
   data: Record<string, unknown>;
+}
+
+/** A moment as people read it in a status reason: UTC, to the second. */
+function at(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

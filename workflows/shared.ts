@@ -23,12 +23,16 @@ export const INVOICE_STATUSES = [
 ] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-/** Search attributes ops filter on in the Temporal UI; every one is a Keyword. */
+/** Search attributes ops filter on in the Temporal UI (README: Finding a payment in the Temporal UI). */
 export const SEARCH_ATTRIBUTES = {
   invoiceId: defineSearchAttributeKey('InvoiceId', SearchAttributeType.KEYWORD),
   merchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
   invoiceStatus: defineSearchAttributeKey('InvoiceStatus', SearchAttributeType.KEYWORD),
   twoCheckoutRefNo: defineSearchAttributeKey('TwoCheckoutRefNo', SearchAttributeType.KEYWORD),
+  /** A payment that came after the invoice expired or was canceled. */
+  invoiceLate: defineSearchAttributeKey('InvoiceLate', SearchAttributeType.BOOL),
+  /** When InvoiceStatus last changed: "stuck in processing for an hour" is a query. */
+  invoiceStatusChangedAt: defineSearchAttributeKey('InvoiceStatusChangedAt', SearchAttributeType.DATETIME),
 } as const;
 
 /** Statuses from which an invoice can still be paid on time; a payment in any other final status is late. */
@@ -63,6 +67,8 @@ export interface PaymentEvent {
   readonly currency: string;
   /** CHARGEBACK_RESOLUTION: NONE, OPEN, WON, LOST, ACCEPTED. */
   readonly chargebackResolution: string;
+  /** Sent again by ops ("replay to workflow"): handled even if this run has seen the IPN (handling is idempotent). */
+  readonly replay?: boolean;
 }
 
 export interface InvoiceState {
@@ -74,9 +80,9 @@ export interface InvoiceState {
   readonly checkoutUrl: string | null;
 }
 
-export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('ipnReceived');
 /** The janitor's nudge: ask 2Checkout again now (an invoice stuck in processing, or past its expiry). */
-export const recheckSignal = defineSignal('recheck');
+export const recheckSignal = defineSignal('recheckRequested');
 
 export const JANITOR_SCHEDULE_ID = 'invoice-janitor';
 export const checkoutLinkUpdate = defineUpdate<string>('checkoutLink');
@@ -90,4 +96,36 @@ export const ERRORS = {
   invoiceNotFound: 'INVOICE_NOT_FOUND',
   twoCheckoutUnreachable: 'TWOCHECKOUT_UNREACHABLE',
   twoCheckoutRejected: 'TWOCHECKOUT_REJECTED',
+  noSuchEvent: 'NO_SUCH_EVENT',
+  noWebhookUrl: 'NO_WEBHOOK_URL',
+  webhookNotAccepted: 'WEBHOOK_NOT_ACCEPTED',
 } as const;
+
+/** How webhook deliveries are retried: from the worker's configuration, recorded in each webhook's history. */
+export interface WebhookPolicy {
+  /** Wait before the second attempt; each later wait doubles, up to an hour. */
+  readonly firstRetryMs: number;
+  /** Give up this long after the first attempt. */
+  readonly retryForMs: number;
+}
+
+export const DEFAULT_WEBHOOK_POLICY: WebhookPolicy = { firstRetryMs: 30_000, retryForMs: 3 * 24 * 3600 * 1000 };
+
+/** One event for the merchant's system: the same id and bytes on every attempt and resend. */
+export interface WebhookEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly invoiceId: string;
+  readonly merchantId: string;
+  readonly body: string;
+  readonly policy: WebhookPolicy;
+}
+
+export interface WebhookWorkflowInput {
+  /** The audit-trail row (invoice_events.id) of the status change to announce. */
+  readonly auditEventId: number;
+}
+
+/** The public id of the webhook event announcing audit-trail row `auditEventId`. */
+export const webhookEventId = (auditEventId: number) => `evt_${auditEventId}`;
+export const webhookWorkflowIdOf = (auditEventId: number) => `webhook-${webhookEventId(auditEventId)}`;

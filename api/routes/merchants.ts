@@ -4,6 +4,7 @@ import { openMerchant, sealContext, type MerchantRow } from '../../lib/merchants
 import { merchantOf, requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { registerInSandbox } from '../sandbox';
+import { updateWebhookSettings } from '../webhooks';
 import { createMerchantBody, patchMerchantBody } from '../schemas';
 import { merchantView } from '../views';
 
@@ -11,10 +12,7 @@ import { merchantView } from '../views';
 export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
   const { db, secretBox, config } = deps;
   const router = Router();
-  const view = (row: MerchantRow) => {
-    const m = openMerchant(row, secretBox);
-    return merchantView(row, config.publicUrl, { secretKey: m.secretKey, buyLinkSecretWord: m.buyLinkSecretWord });
-  };
+  const view = (row: MerchantRow) => merchantView(row, config.publicUrl, openMerchant(row, secretBox));
 
   /** POST /v1/merchants — admin: a merchant and its 2Checkout settings; answers its API key, once. */
   router.post('/v1/merchants', requireAdmin(config.adminToken), async (req, res) => {
@@ -47,11 +45,21 @@ export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
     res.json(view(merchantOf(res.locals)));
   });
 
-  /** PATCH /v1/merchant — change name or 2Checkout settings; secrets are sealed again. */
+  /**
+   * PATCH /v1/merchant — change name, 2Checkout settings (sealed again) or the webhook URL; a webhook signing secret
+   * created or rotated here is in this answer only.
+   */
   router.patch('/v1/merchant', requireMerchant, async (req, res) => {
     const body = patchMerchantBody.parse(req.body);
     const { id } = merchantOf(res.locals);
     const t = body.twocheckout ?? {};
+    const webhook =
+      body.webhookUrl !== undefined || body.rotateWebhookSecret
+        ? await updateWebhookSettings(deps, id, {
+            ...(body.webhookUrl !== undefined && { webhookUrl: body.webhookUrl }),
+            ...(body.rotateWebhookSecret !== undefined && { rotateSecret: body.rotateWebhookSecret }),
+          })
+        : undefined;
     const [row] = await db<MerchantRow>('merchants')
       .where({ id })
       .update({
@@ -73,7 +81,11 @@ export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
       })
       .returning('*');
     const warning = await registerInSandbox(deps, row!);
-    res.json({ ...view(row!), ...(warning && { warnings: [warning] }) });
+    res.json({
+      ...view(row!),
+      ...(webhook?.webhookSecret !== undefined && { webhookSecret: webhook.webhookSecret }),
+      ...(warning && { warnings: [warning] }),
+    });
   });
 
   return router;

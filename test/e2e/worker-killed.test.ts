@@ -64,12 +64,12 @@ describe('a worker killed in the middle of an activity', () => {
     const response = await stack.postIpn(merchantId, body);
     expect(response.status).toBe(200);
 
-    // 1. The worker is inside getOrder (2Checkout has not answered): kill it.
+    // 1. The worker is inside fetchTwoCheckoutOrder (2Checkout has not answered): kill it.
     await eventually(() => (stack.twoCheckout.requests.includes(`GET /rest/6.0/orders/${refNo}/`) ? true : undefined));
     process.kill(first.pid, 'SIGKILL');
     await first.exited;
 
-    // 2. The next worker retries getOrder (after the attempt's 30 s timeout) and blocks in transitionInvoice on a
+    // 2. The next worker retries fetchTwoCheckoutOrder (after the attempt's 30 s timeout) and blocks in changeInvoiceStatus on a
     //    row this test holds locked: kill it there too.
     const trx = await stack.db.transaction();
     await trx('invoices').where({ id: id }).forUpdate().first();
@@ -83,7 +83,7 @@ describe('a worker killed in the middle of an activity', () => {
         return rows.length > 0 ? true : undefined;
       },
       90_000,
-      'transitionInvoice waiting on the locked invoice',
+      'changeInvoiceStatus waiting on the locked invoice',
     );
     process.kill(second.pid, 'SIGKILL');
     await second.exited;

@@ -68,26 +68,22 @@ describe('activities run twice have one effect', () => {
     expect((await events(id)).map((e: { type: string }) => e.type)).toEqual(['checkout_link_created']);
   });
 
-  it('When transitionInvoice runs twice, then the status changes once and one audit row is written', async () => {
+  it('When changeInvoiceStatus runs twice, then the status changes once and one audit row is written', async () => {
     const id = await newInvoice();
     const change = { invoiceId: id, to: 'paid' as const, reason: 'verified', cause: 'IPN', refNo: 'R1' };
-    expect(await run(() => activities.transitionInvoice(change))).toEqual({
-      status: 'paid',
-      late: false,
-      changed: true,
-    });
-    expect(await run(() => activities.transitionInvoice(change))).toEqual({
-      status: 'paid',
-      late: false,
-      changed: false,
-    });
-    expect((await events(id)).map((e: { to_status: string }) => e.to_status)).toEqual(['paid']);
+    const first = await run(() => activities.changeInvoiceStatus(change));
+    const audit = await events(id);
+    expect(audit.map((e: { to_status: string }) => e.to_status)).toEqual(['paid']);
+    expect(first).toEqual({ status: 'paid', late: false, changed: true, auditEventId: audit[0].id, announce: false });
+    // The retry changes nothing, and still names the change to announce: the one the first run made.
+    expect(await run(() => activities.changeInvoiceStatus(change))).toEqual({ ...first, changed: false });
+    expect(await events(id)).toEqual(audit);
   });
 
   it('When recordRefund runs twice for one IPN, then the refund is counted once', async () => {
     const id = await newInvoice();
     await run(() =>
-      activities.transitionInvoice({
+      activities.changeInvoiceStatus({
         invoiceId: id,
         to: 'paid' as const,
         reason: 'verified',
@@ -105,16 +101,17 @@ describe('activities run twice have one effect', () => {
       })
       .returning('id');
     const refund = { invoiceId: id, ipnEventId, amountMinor: 2000, cause: 'IPN REFUND' };
-    expect(await run(() => activities.recordRefund(refund))).toEqual({
+    const first = await run(() => activities.recordRefund(refund));
+    const refundRow = await t.db('invoice_events').where({ invoice_id: id, type: 'refund' }).first('id');
+    expect(first).toEqual({
       status: 'partially_refunded',
+      late: false,
       refundedMinor: 2000,
       changed: true,
+      auditEventId: refundRow.id,
+      announce: false,
     });
-    expect(await run(() => activities.recordRefund(refund))).toEqual({
-      status: 'partially_refunded',
-      refundedMinor: 2000,
-      changed: false,
-    });
+    expect(await run(() => activities.recordRefund(refund))).toEqual({ ...first, changed: false });
     expect(await t.db('invoices').where({ id }).first('refunded_minor')).toEqual({ refunded_minor: 2000 });
   });
 });

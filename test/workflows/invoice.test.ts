@@ -1,41 +1,54 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { OpenedInvoice, Transition } from '../../activities/invoices';
 import { ALLOWED_FROM, type TwoCheckoutOrder } from '../../workflows/decide';
 import { invoiceWorkflow } from '../../workflows/invoice';
 import {
+  ERRORS,
   paymentEventSignal,
+  SEARCH_ATTRIBUTES,
   recheckSignal,
   stateQuery,
   type InvoiceStatus,
   type PaymentEvent,
 } from '../../workflows/shared';
+import { eventually } from '../helpers/eventually';
 import { buildOrder } from '../helpers/factories';
 import { installQuietRuntime } from '../helpers/temporal';
 import { TEMPORAL_TEST_SERVER } from '../helpers/tools';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 
 const DAY = 24 * 3600 * 1000;
 
 /** Activities replaced by an in-memory invoice that obeys the same conditional writes as the database. */
-function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckoutOrder> }) {
+function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckoutOrder>; unreachableFor?: number }) {
+  let unreachable = opts.unreachableFor ?? 0;
   let status: InvoiceStatus = 'awaiting_payment';
   let late = false;
   let refundedMinor = 0;
-  const refundsCounted = new Set<number>();
+  const refundsCounted = new Map<number, number>(); // IPN id → its refund's audit row
   const transitions: Transition[] = [];
   const outcomes: [number, string][] = [];
   const calls: string[] = [];
   const activities: Pick<
     Activities,
-    'openInvoice' | 'transitionInvoice' | 'recordIpnOutcome' | 'getOrder' | 'findOrdersByExternalRef' | 'recordRefund'
+    | 'openInvoice'
+    | 'changeInvoiceStatus'
+    | 'recordIpnOutcome'
+    | 'fetchTwoCheckoutOrder'
+    | 'findTwoCheckoutOrdersOfInvoice'
+    | 'recordRefund'
   > = {
     recordRefund: (r) => {
-      if (refundsCounted.has(r.ipnEventId) || !['paid', 'partially_refunded', 'disputed'].includes(status)) {
-        return Promise.resolve({ status, refundedMinor, changed: false });
+      // Like the database: a refund already counted answers with its audit row, so a retry still learns of it.
+      const counted = refundsCounted.get(r.ipnEventId) ?? null;
+      if (counted !== null || !['paid', 'partially_refunded', 'disputed'].includes(status)) {
+        return Promise.resolve({ status, late, refundedMinor, changed: false, auditEventId: counted, announce: false });
       }
-      refundsCounted.add(r.ipnEventId);
+      refundsCounted.set(r.ipnEventId, 1000 + r.ipnEventId);
       refundedMinor = Math.min(5000, refundedMinor + r.amountMinor);
       status = refundedMinor >= 5000 ? 'refunded' : 'partially_refunded';
       transitions.push({
@@ -45,7 +58,14 @@ function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckout
         cause: r.cause,
         ipnEventId: r.ipnEventId,
       });
-      return Promise.resolve({ status, refundedMinor, changed: true });
+      return Promise.resolve({
+        status,
+        late,
+        refundedMinor,
+        changed: true,
+        auditEventId: 1000 + r.ipnEventId,
+        announce: false,
+      });
     },
     openInvoice: (): Promise<OpenedInvoice> =>
       Promise.resolve({
@@ -59,23 +79,26 @@ function fakeActivities(opts: { expiresAt: Date; orders: Map<string, TwoCheckout
         refNo: null,
         acceptTestOrders: false,
       }),
-    transitionInvoice: (t) => {
-      if (!ALLOWED_FROM[t.to].includes(status)) return Promise.resolve({ status, late, changed: false });
+    changeInvoiceStatus: (t) => {
+      if (!ALLOWED_FROM[t.to].includes(status))
+        return Promise.resolve({ status, late, changed: false, auditEventId: null, announce: false });
       transitions.push(t);
       status = t.to;
       late = t.late ?? late;
-      return Promise.resolve({ status, late, changed: true });
+      return Promise.resolve({ status, late, changed: true, auditEventId: null, announce: false });
     },
     recordIpnOutcome: (id, outcome) => {
       outcomes.push([id, outcome]);
       return Promise.resolve();
     },
-    getOrder: ({ refNo }) => {
-      calls.push(`getOrder ${refNo}`);
+    fetchTwoCheckoutOrder: ({ refNo }) => {
+      calls.push(`fetchTwoCheckoutOrder ${refNo}`);
+      if (unreachable-- > 0)
+        throw ApplicationFailure.retryable('2Checkout API unreachable (fetch failed)', ERRORS.twoCheckoutUnreachable);
       return Promise.resolve(opts.orders.get(refNo) ?? null);
     },
-    findOrdersByExternalRef: ({ invoiceId }) => {
-      calls.push(`findOrdersByExternalRef ${invoiceId}`);
+    findTwoCheckoutOrdersOfInvoice: ({ invoiceId }) => {
+      calls.push(`findTwoCheckoutOrdersOfInvoice ${invoiceId}`);
       return Promise.resolve([...opts.orders.values()].filter((o) => o.externalReference === invoiceId));
     },
   };
@@ -108,9 +131,12 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER } },
     });
+    // The time-skipping server cannot list search attributes (lib/temporal.ts ensureSearchAttributes): add them all.
     await env.connection.operatorService.addSearchAttributes({
       namespace: 'default',
-      searchAttributes: { InvoiceId: 2, MerchantId: 2, InvoiceStatus: 2, TwoCheckoutRefNo: 2 }, // KEYWORD
+      searchAttributes: Object.fromEntries(
+        Object.values(SEARCH_ATTRIBUTES).map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+      ),
     });
   });
   afterAll(async () => {
@@ -120,9 +146,10 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
   async function run(
     orders: Map<string, TwoCheckoutOrder>,
     drive: (h: Awaited<ReturnType<typeof start>>) => Promise<void>,
+    more: { unreachableFor?: number } = {},
   ) {
     const expiresAt = new Date((await env.currentTimeMs()) + DAY);
-    const fake = fakeActivities({ expiresAt, orders });
+    const fake = fakeActivities({ expiresAt, orders, ...more });
     const taskQueue = `wf-${randomUUID()}`;
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -149,7 +176,7 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
     const { transitions, calls, result, elapsedMs } = await run(new Map(), async () => {});
     expect(result).toEqual({ status: 'expired', late: false });
     expect(transitions.map((t) => t.to)).toEqual(['expired']);
-    expect(calls).toEqual(['findOrdersByExternalRef inv_1']);
+    expect(calls).toEqual(['findTwoCheckoutOrdersOfInvoice inv_1']);
     expect(elapsedMs).toBeGreaterThanOrEqual(DAY + 2 * DAY);
   });
 
@@ -161,7 +188,7 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
     });
     expect(result).toEqual({ status: 'paid', late: false });
     expect(transitions.map((t) => [t.to, t.refNo, t.ipnEventId])).toEqual([['paid', 'R1', 1]]);
-    expect(calls).toEqual(['getOrder R1']);
+    expect(calls).toEqual(['fetchTwoCheckoutOrder R1']);
     expect(outcomes).toEqual([[1, 'paid: paid']]);
   });
 
@@ -171,7 +198,7 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
       await env.sleep(60_000);
       expect(await h.query(stateQuery)).toMatchObject({
         status: 'awaiting_payment',
-        reason: expect.stringMatching(/^waiting for payment until /),
+        reason: expect.stringMatching(/^waiting for an IPN since .*; expires at /),
       });
     });
     expect(outcomes).toEqual([[7, 'not_confirmed: 2Checkout has no such order']]);
@@ -295,7 +322,7 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
       expect((await h.query(stateQuery)).status).toBe('paid');
     });
     expect(transitions.map((t) => t.to)).toEqual(['processing', 'paid']);
-    expect(calls).toEqual(['getOrder RJ', 'findOrdersByExternalRef inv_1']);
+    expect(calls).toEqual(['fetchTwoCheckoutOrder RJ', 'findTwoCheckoutOrdersOfInvoice inv_1']);
   });
 
   it('When a payment is in flight at the deadline, then the invoice does not expire and turns paid when it completes', async () => {
@@ -308,6 +335,33 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
       await h.signal(paymentEventSignal, event(5, 'R4', 'COMPLETE'));
     });
     expect(transitions.map((t) => t.to)).toEqual(['processing', 'paid']);
+    expect(result).toEqual({ status: 'paid', late: false });
+  });
+
+  it("When 2Checkout's API cannot be reached, then the state query says which attempt failed and when the next is, and the invoice is paid once it answers", async () => {
+    const orders = new Map([['R1', order('R1')]]);
+    let whileRetrying = '';
+    let afterwards = '';
+    const { calls, result } = await run(
+      orders,
+      async (h) => {
+        await h.signal(paymentEventSignal, event(1, 'R1'));
+        whileRetrying = await eventually(async () => {
+          const { reason } = await h.query(stateQuery);
+          return /attempt 2,/.test(reason) ? reason : undefined;
+        });
+        afterwards = await eventually(async () => {
+          const { status, reason } = await h.query(stateQuery);
+          return status === 'paid' ? reason : undefined;
+        }, 60_000);
+      },
+      { unreachableFor: 3 },
+    );
+    expect(whileRetrying).toMatch(
+      /^2Checkout API unreachable \(fetch failed\); attempt 2, next at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
+    expect(afterwards).toBe("2Checkout order R1 verified COMPLETE with 2Checkout's API");
+    expect(calls).toEqual(Array(4).fill('fetchTwoCheckoutOrder R1'));
     expect(result).toEqual({ status: 'paid', late: false });
   });
 });

@@ -1,0 +1,135 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import { invoiceView } from '../lib/invoice-view';
+import { sealContext, type MerchantRow } from '../lib/merchants';
+import { WEBHOOK_SIGNATURE_HEADER, webhookSignature } from '../lib/webhooks';
+import { DEFAULT_WEBHOOK_POLICY, ERRORS, webhookEventId, type WebhookEvent } from '../workflows/shared';
+import type { ActivityDeps } from './deps';
+import type { InvoiceRow } from './invoices';
+
+/** How long one POST to the merchant may take; a slower endpoint counts as a failed attempt. */
+const SEND_TIMEOUT_MS = 10_000;
+/** How much of the merchant's answer is kept with the attempt, for the dashboard. */
+const EXCERPT_CHARS = 500;
+
+export const webhookActivities = ({ db, secretBox, fetch, clock, webhookPolicy, metrics }: ActivityDeps) => ({
+  /**
+   * The event to send for one audit-trail row: its id, type (`invoice.<status>`) and body, built once so every
+   * attempt sends the same bytes. Null when the merchant has no webhook URL.
+   */
+  async prepareWebhookEvent(input: { auditEventId: number }): Promise<WebhookEvent | null> {
+    const event = await db('invoice_events')
+      .join('invoices', 'invoices.id', 'invoice_events.invoice_id')
+      .join('merchants', 'merchants.id', 'invoices.merchant_id')
+      .where('invoice_events.id', input.auditEventId)
+      .first<{ to_status: string | null; created_at: Date; invoice_id: string; webhook_url: string | null }>(
+        'invoice_events.to_status',
+        'invoice_events.created_at',
+        'invoice_events.invoice_id',
+        'merchants.webhook_url',
+      );
+    if (!event || event.to_status === null)
+      throw ApplicationFailure.nonRetryable(`No status change ${input.auditEventId} to announce`, ERRORS.noSuchEvent);
+    if (event.webhook_url === null) return null;
+    const invoice = (await db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first())!;
+    const id = webhookEventId(input.auditEventId);
+    const type = `invoice.${event.to_status}`;
+    const body = JSON.stringify({
+      id,
+      type,
+      createdAt: event.created_at.toISOString(),
+      data: { invoice: invoiceView(invoice) },
+    });
+    return {
+      id,
+      type,
+      invoiceId: invoice.id,
+      merchantId: invoice.merchant_id,
+      body,
+      policy: webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
+    };
+  },
+
+  /**
+   * One signed POST of the event to the merchant's current webhook URL, logged as an attempt whatever happens.
+   * Anything but a 2xx answer fails the attempt, and Temporal retries it with backoff (see webhookWorkflow).
+   */
+  async sendWebhook(event: WebhookEvent): Promise<{ attempt: number; status: number }> {
+    const merchant = await db<MerchantRow>('merchants').where({ id: event.merchantId }).first();
+    if (!merchant?.webhook_url || !merchant.webhook_secret_sealed)
+      throw ApplicationFailure.nonRetryable('The merchant no longer has a webhook URL', ERRORS.noWebhookUrl);
+    const secret = secretBox.open(merchant.webhook_secret_sealed, sealContext.webhookSecret(merchant.id));
+    const url = merchant.webhook_url;
+    const attempt = await logAttempt(db, event, url);
+    const timestamp = Math.floor(clock().getTime() / 1000);
+    Context.current().log.info('sending webhook', { eventId: event.id, type: event.type, attempt });
+
+    let outcome: { state: 'succeeded' | 'failed'; status?: number; excerpt?: string; error?: string };
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'twocheckout-invoices-webhooks/1',
+          'Webhook-Id': event.id,
+          [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(secret, timestamp, event.body),
+        },
+        body: event.body,
+        redirect: 'manual', // a redirect is not a delivery: the merchant should give the final URL
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      const text = await response.text().catch(() => '');
+      outcome = {
+        state: response.status >= 200 && response.status < 300 ? 'succeeded' : 'failed',
+        status: response.status,
+        excerpt: text.slice(0, EXCERPT_CHARS),
+      };
+    } catch (err) {
+      outcome = { state: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    }
+    await db('webhook_deliveries')
+      .where({ event_id: event.id, attempt })
+      .update({
+        state: outcome.state,
+        response_status: outcome.status ?? null,
+        response_excerpt: outcome.excerpt ?? null,
+        error: outcome.error ?? null,
+        completed_at: db.fn.now(),
+      });
+    metrics?.webhookDeliveryAttempts.inc({ outcome: outcome.state });
+    if (outcome.state === 'failed') {
+      throw ApplicationFailure.retryable(
+        outcome.error ?? `${url} answered HTTP ${outcome.status}`,
+        ERRORS.webhookNotAccepted,
+      );
+    }
+    return { attempt, status: outcome.status! };
+  },
+});
+
+/** Records the attempt before it is made (a crash leaves it `pending`); numbered per event across resends. */
+async function logAttempt(db: Knex, event: WebhookEvent, url: string): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    try {
+      const [row] = await db('webhook_deliveries')
+        .insert({
+          merchant_id: event.merchantId,
+          invoice_id: event.invoiceId,
+          event_id: event.id,
+          event_type: event.type,
+          payload: event.body,
+          url,
+          attempt: db('webhook_deliveries')
+            .where({ event_id: event.id })
+            .select(db.raw('coalesce(max(attempt), 0) + 1')),
+          state: 'pending',
+        })
+        .returning<{ attempt: number }[]>('attempt');
+      return row!.attempt;
+    } catch (err) {
+      // Another delivery of the same event (a resend) took the number: take the next one.
+      if (tries < 5 && (err as { code?: string }).code === '23505') continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import type { InvoiceRow } from '../activities/invoices';
+import { fromMinorUnits } from './money';
+
+/** An invoice as the API shows it and webhooks send it: amounts as decimal strings, times as ISO 8601. */
+export function invoiceView(i: InvoiceRow) {
+  return {
+    id: i.id,
+    status: i.status,
+    statusReason: i.status_reason,
+    late: i.late,
+    amount: fromMinorUnits(i.amount_minor, i.currency),
+    currency: i.currency,
+    refundedAmount: fromMinorUnits(i.refunded_minor, i.currency),
+    items: i.items.map((item) => ({
+      name: item.name,
+      price: fromMinorUnits(item.unitPriceMinor, i.currency),
+      quantity: item.quantity,
+    })),
+    productId: i.product_id,
+    customerEmail: i.customer_email,
+    externalId: i.external_id,
+    checkoutUrl: i.checkout_url,
+    twocheckout: { refNo: i.twocheckout_refno, orderNo: i.twocheckout_order_no, testOrder: i.test_order },
+    expiresAt: i.expires_at.toISOString(),
+    paidAt: i.paid_at?.toISOString() ?? null,
+    createdAt: i.created_at.toISOString(),
+    updatedAt: i.updated_at.toISOString(),
+  };
+}
