@@ -17,6 +17,10 @@ export interface IpnResponse {
   readonly body: string;
   /** Set when the IPN was stored and awaits delivery to its workflow. */
   readonly deliver?: number;
+  /** Why a 400 refused it (`malformed` or the signature verdict), for the metrics. */
+  readonly rejected?: string;
+  /** A verified IPN stored before (same dedup key): acknowledged again, nothing else. */
+  readonly duplicate?: boolean;
 }
 
 export interface IpnEventRow {
@@ -65,19 +69,19 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
   } catch (err) {
     if (!(err instanceof IpnParseError)) throw err;
     await storeRejected(deps, req, 'malformed', null);
-    return { status: 400, body: `Malformed IPN: ${err.message}` };
+    return { status: 400, body: `Malformed IPN: ${err.message}`, rejected: 'malformed' };
   }
   const verdict = verifyIpnSignature(ipn, merchant.secretKey, { allowMd5: merchant.allowMd5Ipn });
   if (!verdict.ok) {
     await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null, ipn);
-    return { status: 400, body: `IPN signature not verified: ${verdict.reason}` };
+    return { status: 400, body: `IPN signature not verified: ${verdict.reason}`, rejected: verdict.reason };
   }
 
   const refNo = ipn.get('REFNO') ?? '';
   const orderStatus = ipn.get('ORDERSTATUS') ?? '';
   const ipnDate = ipn.get('IPN_DATE') ?? '';
   const refNoExt = ipn.get('REFNOEXT') ?? '';
-  let stored: Pick<IpnEventRow, 'id' | 'delivery_state'>;
+  let stored: Pick<IpnEventRow, 'id' | 'delivery_state' | 'duplicate_count'>;
   try {
     const invoice = refNoExt
       ? await deps.db<InvoiceRow>('invoices').where({ id: refNoExt, merchant_id: merchant.id }).first('id')
@@ -107,7 +111,7 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
         duplicate_count: deps.db.raw('ipn_events.duplicate_count + 1') as unknown as number,
         last_received_at: deps.db.fn.now() as unknown as Date,
       })
-      .returning(['id', 'delivery_state']);
+      .returning(['id', 'delivery_state', 'duplicate_count']);
     stored = row!;
   } catch (err) {
     deps.log('IPN could not be stored: answered 503 without receipt', {
@@ -121,6 +125,7 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
     status: 200,
     body: buildReadReceipt(ipn, merchant.secretKey, verdict.algorithm, deps.clock()),
     ...(stored.delivery_state === 'pending' && { deliver: stored.id }),
+    duplicate: stored.duplicate_count > 0,
   };
 }
 
@@ -162,17 +167,7 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
   if (!event || event.invoice_id === null) return false;
   const invoice = await deps.db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first();
   if (!invoice) return false;
-  const ipn = parseIpn(event.raw_body);
-  const payment: PaymentEvent = {
-    ipnEventId: event.id,
-    refNo: event.refno ?? '',
-    orderStatus: event.order_status ?? '',
-    ipnDate: event.ipn_date ?? '',
-    testOrder: ipn.get('TEST_ORDER') === '1',
-    total: ipn.get('IPN_TOTALGENERAL') ?? '',
-    currency: ipn.get('CURRENCY') ?? '',
-    chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
-  };
+  const payment = paymentEventOf(event);
   try {
     // A Temporal that does not answer must not hold the relay: give up after a while, the relay tries again.
     await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
@@ -192,6 +187,85 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
       delivery_attempts: deps.db.raw('delivery_attempts + 1'),
     });
   return true;
+}
+
+/** The facts of a stored, verified IPN the workflow acts on, read from its raw bytes as received. */
+function paymentEventOf(event: IpnEventRow): PaymentEvent {
+  const ipn = parseIpn(event.raw_body);
+  return {
+    ipnEventId: event.id,
+    refNo: event.refno ?? '',
+    orderStatus: event.order_status ?? '',
+    ipnDate: event.ipn_date ?? '',
+    testOrder: ipn.get('TEST_ORDER') === '1',
+    total: ipn.get('IPN_TOTALGENERAL') ?? '',
+    currency: ipn.get('CURRENCY') ?? '',
+    chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
+  };
+}
+
+export type ReplayRefusal = 'not_found' | 'not_verified' | 'no_invoice' | 'temporal_unavailable';
+export type ReplayResult = { ok: true; invoiceId: string } | { ok: false; reason: ReplayRefusal; message: string };
+
+/** Why a replay was refused, in words for the merchant; the dashboard shows it after a redirect from the reason alone. */
+export function replayRefusalMessage(reason: ReplayRefusal, ipnEventId: number): string {
+  const not = `IPN ${ipnEventId} was not replayed`;
+  switch (reason) {
+    case 'not_found':
+      return `${not}: there is no such IPN of yours.`;
+    case 'not_verified':
+      return `${not}: its signature did not verify, so nothing in it can be trusted.`;
+    case 'no_invoice':
+      return `${not}: it names no invoice of yours, so there is no workflow to hand it to.`;
+    case 'temporal_unavailable':
+      return `${not}: the invoice's workflow could not be reached (Temporal); try again.`;
+  }
+}
+
+/**
+ * "Replay to workflow": hands a stored, verified IPN of this merchant to its invoice's workflow again, marked
+ * `replay: true`, by the same signal-with-start as the first delivery, so a run that has closed is started again.
+ * The workflow handles it again even if it has seen it; handling is idempotent, so this changes nothing unless
+ * something was missed. Refused for rejected IPNs, IPNs naming no invoice, and other merchants' IPNs.
+ */
+export async function replayIpnEvent(deps: ApiDeps, merchantId: string, ipnEventId: number): Promise<ReplayResult> {
+  const refuse = (reason: ReplayRefusal): ReplayResult => ({
+    ok: false,
+    reason,
+    message: replayRefusalMessage(reason, ipnEventId),
+  });
+  const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, merchant_id: merchantId }).first();
+  if (!event) return refuse('not_found');
+  if (event.verdict !== 'verified') return refuse('not_verified');
+  const invoice =
+    event.invoice_id === null
+      ? undefined
+      : await deps.db<InvoiceRow>('invoices').where({ id: event.invoice_id, merchant_id: merchantId }).first();
+  if (!invoice) return refuse('no_invoice');
+  try {
+    await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
+      deliverPaymentEvent(
+        deps.temporal,
+        invoice,
+        { ...paymentEventOf(event), replay: true },
+        deps.config.gracePeriodMs,
+      ),
+    );
+  } catch (err) {
+    deps.log('IPN replay could not reach the workflow', { ipnEventId, error: String(err) });
+    return refuse('temporal_unavailable');
+  }
+  // Delivered now, if it never was: the relay need not send it again.
+  await deps
+    .db('ipn_events')
+    .where({ id: event.id })
+    .update({
+      delivery_state: 'delivered',
+      delivered_at: deps.db.raw('coalesce(delivered_at, now())'),
+      delivery_attempts: deps.db.raw('delivery_attempts + 1'),
+    });
+  deps.log('IPN replayed to its workflow', { ipnEventId, invoiceId: invoice.id });
+  return { ok: true, invoiceId: invoice.id };
 }
 
 /** The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. */

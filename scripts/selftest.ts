@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { fields, parseConfig } from '../lib/config';
+import { checkBuyLink } from '../lib/connection-check';
 
 export interface SelfTestOptions {
   apiUrl: string;
@@ -70,14 +71,8 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestResult> {
 
   if (environment === 'sandbox') {
     o.log('3. Placing the order on the sandbox checkout');
-    const page = await fetch(checkoutUrl);
-    if (page.status !== 200) {
-      return {
-        ok: false,
-        invoiceId,
-        problem: `2Checkout refused the payment link (HTTP ${page.status}): the Buy-link Secret Word differs from the one in 2Checkout.`,
-      };
-    }
+    const link = await checkBuyLink(fetch, checkoutUrl);
+    if (link.verdict !== 'ok') return { ok: false, invoiceId, problem: link.message };
     o.log('4. Paying with the test card 4111 1111 1111 1111');
     const paid = await fetch(new URL('/checkout/pay', checkoutUrl), {
       method: 'POST',

@@ -2,34 +2,92 @@ import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { InvoiceRow } from '../../activities/invoices';
-import { escapeHtml as esc } from '../../lib/html';
+import { checkTwoCheckoutConnection } from '../../lib/connection-check';
 import { hashApiKey } from '../../lib/ids';
-import type { MerchantRow } from '../../lib/merchants';
+import { openMerchant, type MerchantRow } from '../../lib/merchants';
 import { INVOICE_STATUSES } from '../../workflows/shared';
+import {
+  invoicePage,
+  invoicesPage,
+  ipnLogPage,
+  loginPage,
+  notFoundPage,
+  productsPage,
+  settingsPage,
+  type SettingsView,
+} from '../dashboard-pages';
 import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import { listInvoices } from '../invoice-list';
+import { invoiceTimeline } from '../invoice-timeline';
+import { listIpnEvents } from '../ipn-log';
+import { replayIpnEvent, replayRefusalMessage } from '../ipn';
 import { createProduct, listProducts } from '../products';
-import { invoiceView, productView } from '../views';
+import { merchantView, productView } from '../views';
+import { updateWebhookSettings } from '../webhooks';
 
 const SESSION = 'session';
 const SESSION_HOURS = 12;
-/** `2026-11-29 00:41` (UTC), or nothing. */
-const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace('T', ' ')}` : '');
+const INVOICES_PER_PAGE = 50;
+const IPNS_PER_PAGE = 100;
+const DAY_MS = 86400_000;
 
-function page(title: string, body: string, merchant?: MerchantRow): string {
-  const nav = merchant
-    ? `<nav><strong>${esc(merchant.name)}</strong> · <a href="/dashboard/products">Products</a> · <a href="/dashboard/invoices">Invoices</a>
-<form method="post" action="/dashboard/logout" style="display:inline"><button>Sign out</button></form></nav>`
-    : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — Payments</title>
-<style>body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;font-size:.9rem}
-.error{background:#f8d7da;padding:.5rem 1rem;border-radius:4px}label{margin-right:1rem}input,select,button{padding:.3rem;font-size:1rem}
-.status-paid{color:#146c2e;font-weight:bold}</style></head><body>${nav}<h1>${esc(title)}</h1>${body}</body></html>`;
-}
+/** An empty form field means "not given". */
+const blank = (v: unknown) => (v === '' ? undefined : v);
+const day = z.preprocess(blank, z.iso.date({ error: 'must be a date such as 2026-11-29' }).optional());
+
+/** The invoice list's query string: what a person typed into the filter form, so every mistake gets a sentence. */
+const invoiceFilters = z
+  .object({
+    status: z.preprocess(blank, z.enum(INVOICE_STATUSES, { error: 'is not an invoice status' }).optional()),
+    from: day,
+    to: day,
+    cursor: z.preprocess(blank, z.string().max(500).optional()),
+  })
+  .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, {
+    message: 'is after the "to" date',
+    path: ['from'],
+  });
+const FILTER_LABELS: Record<string, string> = {
+  status: 'Status',
+  from: 'Created from',
+  to: 'Created to',
+  cursor: 'Page',
+};
+
+const ipnLogQuery = z.object({
+  before: z.preprocess(blank, z.coerce.number().int().positive().optional()),
+  replayed: z.preprocess(blank, z.coerce.number().int().positive().optional()),
+  refused: z.preprocess(blank, z.enum(['not_found', 'not_verified', 'no_invoice', 'temporal_unavailable']).optional()),
+  ipn: z.preprocess(blank, z.coerce.number().int().positive().optional()),
+});
+
+const webhookForm = z
+  .object({
+    action: z.enum(['save', 'rotate', 'clear']),
+    webhookUrl: z.preprocess(
+      blank,
+      z
+        .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        .max(2000)
+        .optional(),
+    ),
+  })
+  .refine((f) => f.action !== 'save' || f.webhookUrl !== undefined, {
+    message: 'enter the URL to send webhooks to',
+    path: ['webhookUrl'],
+  });
+
+const sentence = (err: z.ZodError, labels: Record<string, string> = {}) =>
+  err.issues.map((i) => `${labels[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`).join('; ');
+
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /**
- * The merchant dashboard (the original product's Sales → Products and Sales → Invoices), signed in with the API key;
- * the session is a signed, http-only cookie that names the merchant and expires.
+ * The merchant dashboard (the original product's Sales → Products and Sales → Invoices, plus the IPN log and the
+ * settings), signed in with the API key; the session is a signed, http-only, SameSite=Lax cookie that names the
+ * merchant and expires. Lax keeps other sites' forms from posting with it; every action also checks the row is the
+ * session merchant's.
  */
 export function dashboardRoutes(deps: ApiDeps) {
   const { db, config } = deps;
@@ -47,22 +105,24 @@ export function dashboardRoutes(deps: ApiDeps) {
     return undefined;
   }
 
+  const html = (res: Response, body: string, status = 200) => res.status(status).type('html').send(body);
+
   router.get('/dashboard', (_req, res) => res.redirect(303, '/dashboard/invoices'));
 
   router.get('/dashboard/login', (_req, res) => {
-    res.type('html').send(loginPage());
+    html(res, loginPage());
   });
 
   router.post('/dashboard/login', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const key = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
+    const key = text(body.apiKey).trim();
     const merchant =
       key &&
       (await db<MerchantRow>('merchants')
         .where({ api_key_hash: hashApiKey(key) })
         .first());
     if (!merchant) {
-      res.status(401).type('html').send(loginPage('This API key is not valid.'));
+      html(res, loginPage('This API key is not valid.'), 401);
       return;
     }
     const expires = Date.now() + SESSION_HOURS * 3600_000;
@@ -80,9 +140,13 @@ export function dashboardRoutes(deps: ApiDeps) {
     res.clearCookie(SESSION).redirect(303, '/dashboard/login');
   });
 
+  const products = async (merchant: MerchantRow) =>
+    (await listProducts(deps, merchant.id)).map((p) => productView(p, config.publicUrl));
+
+  /** Products: create one, copy its public order link. */
   router.get('/dashboard/products', async (req, res) => {
     const merchant = await signedIn(req, res);
-    if (merchant) res.type('html').send(await productsPage(merchant));
+    if (merchant) html(res, productsPage(merchant, await products(merchant)));
   });
 
   router.post('/dashboard/products', async (req, res) => {
@@ -92,79 +156,170 @@ export function dashboardRoutes(deps: ApiDeps) {
       await createProduct(deps, merchant.id, req.body);
     } catch (err) {
       if (!(err instanceof z.ZodError)) throw err;
-      const message = err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      res
-        .status(400)
-        .type('html')
-        .send(await productsPage(merchant, message));
+      html(res, productsPage(merchant, await products(merchant), sentence(err)), 400);
       return;
     }
     res.redirect(303, '/dashboard/products');
   });
 
+  /** Invoices, newest first, filtered by status and creation day (UTC), paged like GET /v1/invoices. */
   router.get('/dashboard/invoices', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
-    const status =
-      typeof req.query.status === 'string' && (INVOICE_STATUSES as readonly string[]).includes(req.query.status)
-        ? req.query.status
-        : undefined;
-    const query = db<InvoiceRow>('invoices')
-      .where({ merchant_id: merchant.id })
-      .orderBy('created_at', 'desc')
-      .limit(200);
-    if (status) void query.where('status', status);
-    const rows = (await query).map(invoiceView);
-    const options = ['', ...INVOICE_STATUSES]
-      .map((s) => `<option value="${s}"${s === (status ?? '') ? ' selected' : ''}>${s || 'any status'}</option>`)
-      .join('');
-    const table = rows
-      .map(
-        (
-          i,
-        ) => `<tr data-invoice="${esc(i.id)}"><td>${esc(i.id)}</td><td class="status status-${esc(i.status)}">${esc(i.status)}${i.late ? ' (late)' : ''}</td>
-<td>${esc(i.amount)} ${esc(i.currency)}</td><td>${esc(i.items.map((it) => it.name).join(', '))}</td><td>${when(i.createdAt)}</td><td>${when(i.paidAt)}</td>
-<td>${when(i.expiresAt)}</td><td>${esc(i.twocheckout.refNo ?? '')}</td><td>${esc(i.statusReason ?? '')}</td></tr>`,
-      )
-      .join('');
-    res.type('html').send(
-      page(
-        'Invoices',
-        `<form method="get"><select name="status">${options}</select> <button>Filter</button></form>
-<table><thead><tr><th>Invoice</th><th>Status</th><th>Amount</th><th>Items</th><th>Created (UTC)</th><th>Paid</th><th>Expires</th><th>2Checkout RefNo</th><th>Why</th></tr></thead>
-<tbody>${table || '<tr><td colspan="9">No invoices yet.</td></tr>'}</tbody></table>`,
-        merchant,
-      ),
+    const form = { status: text(req.query.status), from: text(req.query.from), to: text(req.query.to) };
+    const parsed = invoiceFilters.safeParse(req.query);
+    if (!parsed.success) {
+      html(res, invoicesPage(merchant, form, { error: sentence(parsed.error, FILTER_LABELS) }), 400);
+      return;
+    }
+    const f = parsed.data;
+    let result;
+    try {
+      result = await listInvoices(db, merchant.id, {
+        ...(f.status !== undefined && { status: f.status }),
+        ...(f.from !== undefined && { createdFrom: new Date(`${f.from}T00:00:00Z`) }),
+        ...(f.to !== undefined && { createdBefore: new Date(new Date(`${f.to}T00:00:00Z`).getTime() + DAY_MS) }),
+        limit: INVOICES_PER_PAGE,
+        ...(f.cursor !== undefined && { cursor: f.cursor }),
+      });
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 400) throw err;
+      const error = 'This page link is not valid any more: start again from the newest invoices.';
+      html(res, invoicesPage(merchant, form, { error }), 400);
+      return;
+    }
+    const link = (cursor?: string) => {
+      const q = new URLSearchParams(
+        Object.entries({ status: f.status, from: f.from, to: f.to, cursor }).filter(
+          (e): e is [string, string] => e[1] !== undefined,
+        ),
+      ).toString();
+      return `/dashboard/invoices${q ? `?${q}` : ''}`;
+    };
+    html(
+      res,
+      invoicesPage(merchant, form, {
+        rows: result.rows,
+        nextPage: result.nextCursor === null ? null : link(result.nextCursor),
+        firstPage: f.cursor === undefined ? null : link(),
+      }),
     );
   });
 
-  async function productsPage(merchant: MerchantRow, error?: string): Promise<string> {
-    const rows = (await listProducts(deps, merchant.id))
-      .map((p) => productView(p, config.publicUrl))
-      .map(
-        (p) =>
-          `<tr><td>${esc(p.name)}</td><td>${esc(p.price)} ${esc(p.currency)}</td><td><a class="order-link" href="${esc(p.orderUrl)}">${esc(p.orderUrl)}</a></td></tr>`,
-      )
-      .join('');
-    return page(
-      'Products',
-      `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
-<form method="post" action="/dashboard/products">
-<label>Name <input name="name" required></label><label>Price <input name="price" required placeholder="50.00" size="8"></label>
-<label>Currency <input name="currency" required value="RUB" size="4"></label><button type="submit">Create product</button></form>
-<table><thead><tr><th>Product</th><th>Price</th><th>Order link (share it with buyers)</th></tr></thead><tbody>${rows || '<tr><td colspan="3">No products yet.</td></tr>'}</tbody></table>`,
+  /** One invoice and its timeline: audit trail, IPNs with their verdicts, webhook attempts. Another's is a 404. */
+  router.get('/dashboard/invoices/:id', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const invoice = await db<InvoiceRow>('invoices')
+      .where({ id: String(req.params.id), merchant_id: merchant.id })
+      .first();
+    if (!invoice) {
+      html(res, notFoundPage('Invoice', merchant), 404);
+      return;
+    }
+    html(res, invoicePage(merchant, invoice, await invoiceTimeline(db, merchant.id, invoice.id)));
+  });
+
+  /** The IPN log: every IPN sent to this merchant, newest first, with "Replay to workflow" where it can apply. */
+  router.get('/dashboard/ipn', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const parsed = ipnLogQuery.safeParse(req.query);
+    if (!parsed.success) {
+      html(res, ipnLogPage(merchant, { error: `This page link is not valid: ${sentence(parsed.error)}` }, {}), 400);
+      return;
+    }
+    const q = parsed.data;
+    const flash =
+      q.replayed !== undefined
+        ? {
+            notice: `IPN ${q.replayed} was handed to its invoice's workflow again; its outcome below changes once the workflow has handled it.`,
+          }
+        : q.refused !== undefined && q.ipn !== undefined
+          ? { error: replayRefusalMessage(q.refused, q.ipn) }
+          : {};
+    const { rows, older } = await listIpnEvents(db, merchant.id, {
+      ...(q.before !== undefined && { before: q.before }),
+      limit: IPNS_PER_PAGE,
+    });
+    const olderPage = older === null ? null : `/dashboard/ipn?before=${older}`;
+    html(res, ipnLogPage(merchant, { rows, olderPage }, flash));
+  });
+
+  /** Replay to workflow: only the session merchant's verified IPNs of an invoice; then back to the log. */
+  router.post('/dashboard/ipn/:id/replay', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const id = Number(req.params.id);
+    const result = Number.isSafeInteger(id) && id > 0 ? await replayIpnEvent(deps, merchant.id, id) : undefined;
+    if (!result || (!result.ok && result.reason === 'not_found')) {
+      html(res, notFoundPage('IPN', merchant), 404);
+      return;
+    }
+    const flash = result.ok ? `replayed=${id}` : `refused=${result.reason}&ipn=${id}`;
+    res.redirect(303, `/dashboard/ipn?${flash}`);
+  });
+
+  function settingsView(merchant: MerchantRow, extra: Partial<SettingsView> = {}): SettingsView {
+    const opened = openMerchant(merchant, deps.secretBox);
+    const view = merchantView(merchant, config.publicUrl, opened);
+    return {
       merchant,
-    );
+      ipnUrl: view.ipnUrl,
+      ipnUrlLocal: !/^https:\/\//.test(config.publicUrl) || /\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl),
+      secretTails: { secretKey: view.twocheckout.secretKey, buyLinkSecretWord: view.twocheckout.buyLinkSecretWord },
+      ...extra,
+    };
   }
 
-  return router;
-}
+  /** Settings: the IPN URL to paste into 2Checkout, the account, the connection check, the webhook URL. */
+  router.get('/dashboard/settings', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (merchant) html(res, settingsPage(settingsView(merchant)));
+  });
 
-function loginPage(error?: string): string {
-  return page(
-    'Sign in',
-    `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
-<form method="post" action="/dashboard/login"><label>API key <input name="apiKey" type="password" required size="40"></label>
-<button type="submit">Sign in</button></form>`,
-  );
+  /** Check connection: 2Checkout's REST API with the Secret Key; for sandbox merchants, the Buy-link Secret Word. */
+  router.post('/dashboard/settings/check', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const check = await checkTwoCheckoutConnection(
+      { fetch: deps.fetch, clock: deps.clock, sandboxUrl: config.sandboxUrl },
+      openMerchant(merchant, deps.secretBox),
+    );
+    html(res, settingsPage(settingsView(merchant, { check })));
+  });
+
+  /** Set, change or clear the webhook URL, or rotate the signing secret; a new secret is shown on this page, once. */
+  router.post('/dashboard/settings/webhook', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const parsed = webhookForm.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const error = sentence(parsed.error, { webhookUrl: 'Webhook URL', action: 'Action' });
+      html(res, settingsPage(settingsView(merchant, { error, webhookUrlInput: text(body.webhookUrl) })), 400);
+      return;
+    }
+    const f = parsed.data;
+    const { row, webhookSecret } = await updateWebhookSettings(
+      deps,
+      merchant.id,
+      f.action === 'save'
+        ? { webhookUrl: f.webhookUrl! }
+        : f.action === 'clear'
+          ? { webhookUrl: null }
+          : { rotateSecret: true },
+    );
+    const said =
+      f.action === 'clear'
+        ? 'Webhooks stopped.'
+        : f.action === 'rotate'
+          ? webhookSecret !== undefined
+            ? 'New signing secret made; the old one no longer signs anything.'
+            : 'No webhook URL is set: there is nothing to sign.'
+          : `Webhooks go to ${row.webhook_url}.`;
+    html(res, settingsPage(settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) })));
+  });
+
+  return router;
 }

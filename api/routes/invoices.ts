@@ -2,16 +2,26 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { Router, type RequestHandler } from 'express';
 import type { InvoiceRow } from '../../activities/invoices';
-import { cancelUpdate, INVOICE_STATUSES, workflowIdOf, type InvoiceStatus } from '../../workflows/shared';
+import {
+  cancelUpdate,
+  INVOICE_STATUSES,
+  OPEN_STATUSES,
+  stateQuery,
+  workflowIdOf,
+  type InvoiceState,
+  type InvoiceStatus,
+} from '../../workflows/shared';
 import { merchantOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { createInvoice } from '../invoices';
+import { listInvoices } from '../invoice-list';
 import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery } from '../schemas';
 import type { IpnEventRow } from '../ipn';
 import { invoiceEventView, invoiceView, ipnEventView, type InvoiceEventRow } from '../views';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const LIVE_STATE_DEADLINE_MS = 1_000;
 
 /** Invoices: create (idempotent), read with the audit trail, list with cursor paging, cancel. */
 export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
@@ -41,34 +51,41 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
     if (q.status !== undefined && !INVOICE_STATUSES.includes(q.status as InvoiceStatus)) {
       throw new HttpError(400, 'invalid_request', `status must be one of ${INVOICE_STATUSES.join(', ')}`);
     }
-    const query = db<InvoiceRow & { cursor_at: string }>('invoices')
-      .select('*', db.raw('created_at::text as cursor_at'))
-      .where({ merchant_id: merchantOf(res.locals).id })
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(q.limit + 1);
-    if (q.status !== undefined) void query.where('status', q.status);
-    if (q.cursor !== undefined) {
-      const [at, id] = decodeCursor(q.cursor);
-      void query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [at, id]);
-    }
-    const rows = (await query) as (InvoiceRow & { cursor_at: string })[];
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const { rows, nextCursor } = await listInvoices(db, merchantOf(res.locals).id, {
+      ...(q.status !== undefined && { status: q.status as InvoiceStatus }),
+      limit: q.limit,
+      ...(q.cursor !== undefined && { cursor: q.cursor }),
+    });
+    res.json({ data: rows.map(invoiceView), nextCursor });
+  });
+
+  /**
+   * GET /v1/invoices/{id} — with its audit trail. While the invoice is open, `statusReason` is the workflow's own,
+   * live ("2Checkout API unreachable …; attempt 4, next at …"); the stored one when the workflow cannot answer.
+   */
+  router.get('/v1/invoices/:id', requireMerchant, async (req, res) => {
+    const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
+    const [events, live] = await Promise.all([
+      db<InvoiceEventRow>('invoice_events').where({ invoice_id: invoice.id }).orderBy('id'),
+      OPEN_STATUSES.includes(invoice.status) ? liveState(invoice.id) : undefined,
+    ]);
     res.json({
-      data: page.map(invoiceView),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+      ...invoiceView(invoice),
+      ...(live?.status === invoice.status && { statusReason: live.reason }),
+      events: events.map(invoiceEventView),
     });
   });
 
-  /** GET /v1/invoices/{id} — with its audit trail. */
-  router.get('/v1/invoices/:id', requireMerchant, async (req, res) => {
-    const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
-    const events = await db<InvoiceEventRow>('invoice_events').where({ invoice_id: invoice.id }).orderBy('id');
-    res.json({ ...invoiceView(invoice), events: events.map(invoiceEventView) });
-  });
+  /** The workflow's state, if it answers within a second (no worker, no Temporal: the stored reason serves). */
+  async function liveState(invoiceId: string): Promise<InvoiceState | undefined> {
+    try {
+      return await temporal.connection.withDeadline(Date.now() + LIVE_STATE_DEADLINE_MS, () =>
+        temporal.workflow.getHandle(workflowIdOf(invoiceId)).query(stateQuery),
+      );
+    } catch {
+      return undefined;
+    }
+  }
 
   /** POST /v1/invoices/{id}/cancel — only while awaiting payment; the workflow decides, by Workflow Update. */
   router.post('/v1/invoices/:id/cancel', requireMerchant, async (req, res) => {
@@ -106,19 +123,4 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
   });
 
   return router;
-}
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
-      return value as [string, string];
-  } catch {
-    // fall through
-  }
-  throw new HttpError(400, 'invalid_request', 'cursor is not one this API gave out');
 }
