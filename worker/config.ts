@@ -23,6 +23,8 @@ export const schema = z.object({
   WEBHOOK_FIRST_RETRY: fields.optional(z.coerce.number().int().min(1)).default(30),
   /** How long a webhook is retried before it is left to a resend, in seconds (3 days). */
   WEBHOOK_RETRY_FOR: fields.optional(z.coerce.number().int().min(1)).default(3 * 86400),
+  /** Workflows kept in memory between tasks (unset: the SDK's default, from the heap size); caps the worker's RSS. */
+  WORKER_MAX_CACHED_WORKFLOWS: fields.optional(z.coerce.number().int().min(0)),
   /** The least severe log level written (JSON lines on stdout). */
   LOG_LEVEL: fields.logLevel(),
   /** Port of the worker's Prometheus `/metrics` (9464, the usual exporter port); 0 turns it off. */
@@ -46,6 +48,7 @@ export function loadWorkerConfig(env: Env) {
     janitorEvery: c.JANITOR_EVERY,
     logLevel: c.LOG_LEVEL,
     metricsPort: c.WORKER_METRICS_PORT,
+    maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
     webhookPolicy: { firstRetryMs: c.WEBHOOK_FIRST_RETRY * 1000, retryForMs: c.WEBHOOK_RETRY_FOR * 1000 },
   });
 }

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     const worker = await createWorker({
       connection,
       namespace: config.temporalNamespace,
+      ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
       deps: {
         db,
         secretBox: createSecretBox(config.secretsKey),

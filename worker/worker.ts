@@ -8,6 +8,7 @@ export function createWorker(opts: {
   namespace: string;
   deps: ActivityDeps;
   taskQueue?: string;
+  maxCachedWorkflows?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -15,5 +16,6 @@ export function createWorker(opts: {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(opts.deps),
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
   });
 }
