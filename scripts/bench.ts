@@ -28,7 +28,7 @@ scenarios (default: all, in this order)
   paid      IPN to paid, buyers paying on the sandbox         --payments 100
   ipn       IPN receipt, steady and burst, api vs node:http   --rate 50 --steady 60 --burst 500 --burst-for 10
   waiting   N invoices waiting: worker RSS, database sizes    --waiting 10000 --max-cached 1000
-  expiry    N invoices expiring in the same minute            --expiring 10000
+  expiry    N invoices expiring in the same minute            --expiring 10000 --expiry-timeout 1800 (s)
 
 a running stack instead of starting one (all of --api-url, --admin-token, --database-url, --sandbox-url):
   --worker-metrics-url http://…/metrics  --temporal-db path/to/temporal.db
@@ -48,6 +48,7 @@ async function main() {
       waiting: { type: 'string', default: '10000' },
       'max-cached': { type: 'string', default: '1000' },
       expiring: { type: 'string', default: '10000' },
+      'expiry-timeout': { type: 'string', default: '1800' },
       'api-url': { type: 'string' },
       'admin-token': { type: 'string' },
       'database-url': { type: 'string' },
@@ -90,6 +91,7 @@ async function main() {
   try {
     const ctx: BenchContext = { stack, db, merchant: await benchMerchant(stack), figures, log };
     let creationRate = 40;
+    let shown = 0;
     for (const scenario of chosen) {
       if (scenario === 'create')
         creationRate = await invoiceCreation(ctx, { seconds: n('seconds'), concurrency: n('concurrency') });
@@ -103,7 +105,15 @@ async function main() {
       if (scenario === 'paid') await ipnToPaidScenario(ctx, { payments: n('payments'), concurrency: 4 });
       if (scenario === 'waiting') await waitingInvoices(ctx, { count: n('waiting'), maxCachedWorkflows });
       if (scenario === 'expiry')
-        await massExpiry(ctx, { count: n('expiring'), creationRate: Math.max(creationRate, 10), ipnRate: n('rate') });
+        await massExpiry(ctx, {
+          count: n('expiring'),
+          creationRate: Math.max(creationRate, 10),
+          ipnRate: n('rate'),
+          timeoutSeconds: n('expiry-timeout'),
+        });
+      // Each scenario's rows as soon as it ends: a long run interrupted still leaves its figures.
+      for (const f of figures.slice(shown)) log(`${f.scenario} | ${f.measure} | ${f.value}`);
+      shown = figures.length;
     }
   } finally {
     await db.destroy();

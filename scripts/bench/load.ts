@@ -68,6 +68,7 @@ export async function saturate(opts: {
   const result = await autocannon({
     url: opts.url,
     connections: opts.connections,
+    timeout: 60, // seconds: a slow answer is a latency to report, not an error (autocannon's default is 10)
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? 10 }),
     method: opts.method ?? 'POST',
     headers: opts.headers ?? {},
