@@ -1,5 +1,5 @@
 import { eventually } from '../helpers/eventually';
-import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
+import { payOnSandbox, startSandbox, type RunningSandbox } from '../helpers/sandbox';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 /** Refunds, chargebacks and reversals produced by the sandbox's control API, through IPNs to the invoice. */
@@ -56,16 +56,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       'location',
     )!;
     const id = new URL(checkout).searchParams.get('order-ext-ref')!;
-    await fetch(`${sandbox.url}/checkout/pay`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({
-        link: new URL(checkout).search.slice(1),
-        name: 'Ана Иванова',
-        email: 'a@example.com',
-        card: '4111111111111111',
-      }),
-    });
+    await payOnSandbox(sandbox.url, checkout);
     const paid = await invoiceWhen(id, 'paid');
     return { id, refNo: paid.twocheckout.refNo };
   }
@@ -134,16 +125,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
         body: { productId, expiresIn: 60 },
       });
       clockOffsetMs = 0;
-      await fetch(`${sandbox.url}/checkout/pay`, {
-        method: 'POST',
-        redirect: 'manual',
-        body: new URLSearchParams({
-          link: new URL(created.checkoutUrl).search.slice(1),
-          name: 'A B',
-          email: 'a@example.com',
-          card: '4111111111111111',
-        }),
-      });
+      await payOnSandbox(sandbox.url, created.checkoutUrl, { name: 'A B' });
       const order = [...sandbox.orders.values()].find((o) => o.externalReference === created.id)!;
       const paid = await invoiceWhen(created.id, 'paid');
       expect(paid).toMatchObject({ late: false, twocheckout: { refNo: order.refNo } });
@@ -165,16 +147,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       body: { productId, expiresIn: 60 },
     });
     clockOffsetMs = 0;
-    await fetch(`${sandbox.url}/checkout/pay`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({
-        link: new URL(created.checkoutUrl).search.slice(1),
-        name: 'A B',
-        email: 'a@example.com',
-        card: '4000000000000077',
-      }),
-    });
+    await payOnSandbox(sandbox.url, created.checkoutUrl, { card: '4000000000000077', name: 'A B' });
     await invoiceWhen(created.id, 'processing');
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(created.expiresAt) + 1500 - Date.now())));
     expect((await stack.call('GET', `/v1/invoices/${created.id}`, { token: apiKey })).json.status).toBe('processing');

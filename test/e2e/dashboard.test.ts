@@ -5,7 +5,7 @@ import { paymentEventSignal, workflowIdOf, type PaymentEvent } from '../../workf
 import { launchChromium } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
-import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
+import { payOnSandbox, startSandbox, type RunningSandbox } from '../helpers/sandbox';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 interface Shop {
@@ -63,16 +63,7 @@ describe('the dashboard in headless Chromium', () => {
     });
     const checkoutUrl = (await fetch(product.json.orderUrl, { redirect: 'manual' })).headers.get('location')!;
     const id = new URL(checkoutUrl).searchParams.get('order-ext-ref')!;
-    await fetch(`${sandbox.url}/checkout/pay`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({
-        link: new URL(checkoutUrl).search.slice(1),
-        name: 'Ана Иванова',
-        email: 'a@example.com',
-        card: '4111111111111111',
-      }),
-    });
+    await payOnSandbox(sandbox.url, checkoutUrl);
     const done = await eventually(
       async () => {
         const i = await invoice(s, id);

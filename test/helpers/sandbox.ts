@@ -25,3 +25,21 @@ export async function startSandbox(opts: { settleDelayMs?: number; logger?: Logg
 }
 
 export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
+
+/** A buyer pays a checkout link on the sandbox's checkout page: what a person does in the browser, as one POST. */
+export function payOnSandbox(
+  sandboxUrl: string,
+  checkoutUrl: string,
+  buyer: { card?: string; name?: string } = {},
+): Promise<Response> {
+  return fetch(`${sandboxUrl}/checkout/pay`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({
+      link: new URL(checkoutUrl).search.slice(1),
+      name: buyer.name ?? 'Ана Иванова',
+      email: 'a@example.com',
+      card: buyer.card ?? '4111111111111111',
+    }),
+  });
+}
