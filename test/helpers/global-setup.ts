@@ -5,7 +5,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/embedded
 import { freePort } from './ports';
 
 declare global {
-  var __embeddedPostgres: { server: EmbeddedPostgres; dir: string } | undefined;
+  var __embeddedPostgres: { server: EmbeddedPostgres; dataDir: string; dir: string } | undefined;
 }
 
 /**
@@ -15,7 +15,8 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) return;
   const dir = await mkdtemp(path.join(tmpdir(), 'payments-test-pg-'));
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort() });
-  globalThis.__embeddedPostgres = { server: pg, dir };
+  const dataDir = path.join(dir, 'data');
+  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
+  globalThis.__embeddedPostgres = { server: pg, dataDir, dir };
   process.env.TEST_DATABASE_URL = pg.url('postgres');
 }

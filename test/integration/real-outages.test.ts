@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
+import { removeEmbeddedPostgresData } from '../../lib/embedded-postgres';
 import { parseIpn, verifyReadReceipt } from '../../lib/twocheckout';
 import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/ports';
@@ -63,6 +64,7 @@ describe('IPNs while Temporal or PostgreSQL is really down', () => {
     await stack?.close();
     await temporal?.stop();
     await pg?.stop();
+    await removeEmbeddedPostgresData(path.join(dir, 'pg'));
     await rm(dir, { recursive: true, force: true });
   });
 
