@@ -171,6 +171,8 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
   async recordRefund(r: {
     invoiceId: string;
     ipnEventId: number;
+    /** Which refund this is: 2Checkout's order and MESSAGE_ID, the same in every resend of its IPN. */
+    refundKey: string;
     amountMinor: number;
     cause: string;
   }): Promise<StatusChange & { refundedMinor: number }> {
@@ -180,7 +182,7 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
         throw ApplicationFailure.nonRetryable(`Invoice ${r.invoiceId} does not exist`, ERRORS.invoiceNotFound);
       const announce = await hasWebhooks(trx, invoice.merchant_id);
       const counted = await trx('invoice_events')
-        .where({ invoice_id: r.invoiceId, dedup_key: `refund:${r.ipnEventId}` })
+        .where({ invoice_id: r.invoiceId, dedup_key: `refund:${r.refundKey}` })
         .first<{ id: number } | undefined>('id');
       // This IPN's refund is already counted; a retry after the commit still learns which event announces it.
       const unchanged = {
@@ -204,7 +206,7 @@ export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: Acti
           cause: r.cause,
           ipn_event_id: r.ipnEventId,
           data: JSON.stringify({ amountMinor: r.amountMinor, refundedMinor }),
-          dedup_key: `refund:${r.ipnEventId}`,
+          dedup_key: `refund:${r.refundKey}`,
         })
         .onConflict(['invoice_id', 'dedup_key'])
         .ignore()

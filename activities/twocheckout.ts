@@ -8,6 +8,7 @@ import { ERRORS } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 
 const TIMEOUT_MS = 15_000;
+const SEARCH_PAGE_SIZE = 200;
 
 export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
   /**
@@ -78,18 +79,42 @@ export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock,
       return body === undefined ? null : toOrder(body);
     },
 
-    /** Every order 2Checkout holds for this invoice (`GET /orders/?ExternalRefNo=`). */
+    /**
+     * Every order 2Checkout holds for this invoice (`GET /orders/?ExternalRefNo=`), page by page. Without a start
+     * date 2Checkout searches the last 7 days only, and an invoice lives up to 90: the search starts the day before
+     * the invoice was made (any server time zone), and includes test orders for merchants that accept them.
+     */
     async findTwoCheckoutOrdersOfInvoice(input: {
       merchantId: string;
       invoiceId: string;
     }): Promise<TwoCheckoutOrder[]> {
-      const body = await restGet(input.merchantId, `/orders/?ExternalRefNo=${encodeURIComponent(input.invoiceId)}`);
-      const items: unknown[] = Array.isArray(body)
-        ? body
-        : isRecord(body) && Array.isArray(body.Items)
-          ? body.Items
-          : [];
-      return items.map(toOrder);
+      const invoice = await db('invoices')
+        .join('merchants', 'merchants.id', 'invoices.merchant_id')
+        .where({ 'invoices.id': input.invoiceId })
+        .first<{ created_at: Date; accept_test_orders: boolean } | undefined>(
+          'invoices.created_at',
+          'merchants.accept_test_orders',
+        );
+      if (!invoice)
+        throw ApplicationFailure.nonRetryable(`Invoice ${input.invoiceId} does not exist`, ERRORS.invoiceNotFound);
+      const search = new URLSearchParams({
+        ExternalRefNo: input.invoiceId,
+        StartDate: new Date(invoice.created_at.getTime() - 86_400_000).toISOString().slice(0, 10),
+        IncludeTestOrders: invoice.accept_test_orders ? 'YES' : 'NO',
+        Limit: String(SEARCH_PAGE_SIZE),
+      });
+      const orders: TwoCheckoutOrder[] = [];
+      for (let page = 1; ; page++) {
+        search.set('Page', String(page));
+        const body = await restGet(input.merchantId, `/orders/?${search.toString()}`);
+        const items: unknown[] = Array.isArray(body)
+          ? body
+          : isRecord(body) && Array.isArray(body.Items)
+            ? body.Items
+            : [];
+        orders.push(...items.map(toOrder));
+        if (items.length < SEARCH_PAGE_SIZE || page >= 50) return orders;
+      }
     },
   };
 };
@@ -109,13 +134,16 @@ export function toOrder(body: unknown): TwoCheckoutOrder {
   const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
   const currency = (str(body.Currency) ?? '').toUpperCase();
   const grossPrice = str(body.GrossPrice) ?? '';
-  let grossMinor: number | null;
-  try {
-    grossMinor = toMinorUnits(grossPrice, currency);
-  } catch (err) {
-    if (!(err instanceof MoneyError)) throw err;
-    grossMinor = null;
-  }
+  // NetPrice is the value before tax; an answer without it has no tax to take off
+  const netPrice = str(body.NetPrice) ?? grossPrice;
+  const minor = (amount: string) => {
+    try {
+      return toMinorUnits(amount, currency);
+    } catch (err) {
+      if (!(err instanceof MoneyError)) throw err;
+      return null;
+    }
+  };
   const test = body.TestOrder;
   return {
     refNo: str(body.RefNo) ?? '',
@@ -124,8 +152,10 @@ export function toOrder(body: unknown): TwoCheckoutOrder {
     status: (str(body.Status) ?? '').toUpperCase(),
     approveStatus: str(body.ApproveStatus)?.toUpperCase() ?? null,
     currency,
-    grossMinor,
+    grossMinor: minor(grossPrice),
     grossPrice,
+    netMinor: minor(netPrice),
+    netPrice,
     testOrder:
       typeof test === 'boolean' ? test : test === 1 || test === '1' ? true : test === 0 || test === '0' ? false : null,
   };

@@ -199,6 +199,8 @@ function paymentEventOf(event: IpnEventRow): PaymentEvent {
     ipnDate: event.ipn_date ?? '',
     testOrder: ipn.get('TEST_ORDER') === '1',
     total: ipn.get('IPN_TOTALGENERAL') ?? '',
+    vat: ipn.getAll('IPN_VAT'),
+    ...(ipn.get('MESSAGE_ID') && { messageId: ipn.get('MESSAGE_ID') }),
     currency: ipn.get('CURRENCY') ?? '',
     chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
   };

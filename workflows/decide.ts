@@ -80,6 +80,12 @@ export interface TwoCheckoutOrder {
   /** `GrossPrice` in minor units of `currency`; null when 2Checkout's value could not be read exactly. */
   readonly grossMinor: number | null;
   readonly grossPrice: string;
+  /**
+   * `NetPrice`, the order value before tax, in minor units (null as above): what the buy link's dynamic prices set.
+   * Equal to the gross value unless 2Checkout added sales tax or VAT on top.
+   */
+  readonly netMinor: number | null;
+  readonly netPrice: string;
   readonly testOrder: boolean | null;
 }
 
@@ -105,8 +111,9 @@ const REJECTED_APPROVALS = new Set(['FRAUD', 'INVALIDDATA']);
 
 /**
  * What an order, as 2Checkout's API reports it, means for this invoice. "Verified paid" (§3): Status COMPLETE or
- * AUTHRECEIVED, ApproveStatus not FRAUD/INVALIDDATA, ExternalReference = invoice id, gross amount and currency =
- * the invoice's. `ipnSaysTest` is the IPN's TEST_ORDER, for when the API does not say.
+ * AUTHRECEIVED, ApproveStatus not FRAUD/INVALIDDATA, ExternalReference = invoice id, amount before tax (NetPrice)
+ * and currency = the invoice's. The buy link's dynamic prices are net: tax 2Checkout adds is on top, paid by the
+ * buyer, and not the merchant's money. `ipnSaysTest` is the IPN's TEST_ORDER, for when the API does not say.
  */
 export function judgeOrder(order: TwoCheckoutOrder | null, invoice: InvoiceFacts, ipnSaysTest = false): Verdict {
   if (!order) return { kind: 'not_confirmed', reason: '2Checkout has no such order' };
@@ -117,9 +124,13 @@ export function judgeOrder(order: TwoCheckoutOrder | null, invoice: InvoiceFacts
       reason: `${ref} belongs to ${order.externalReference ?? 'no invoice'}, not this one`,
     };
   }
-  if (order.currency !== invoice.currency || order.grossMinor !== invoice.amountMinor) {
+  if (order.currency !== invoice.currency || order.netMinor !== invoice.amountMinor) {
     const expected = `${fromMinorUnits(invoice.amountMinor, invoice.currency)} ${invoice.currency}`;
-    return { kind: 'needs_review', reason: `${ref}: amount ${order.grossPrice} ${order.currency} ≠ ${expected}` };
+    const taxed = order.netPrice !== order.grossPrice ? ` before tax (${order.grossPrice} with it)` : '';
+    return {
+      kind: 'needs_review',
+      reason: `${ref}: amount ${order.netPrice} ${order.currency}${taxed} ≠ ${expected}`,
+    };
   }
   if ((order.testOrder ?? ipnSaysTest) && !invoice.acceptTestOrders) {
     return { kind: 'needs_review', reason: `${ref} is a test order, and this merchant does not accept test orders` };
@@ -163,10 +174,12 @@ export const KNOWN_IPN_STATUSES: ReadonlySet<string> = new Set([
 
 /**
  * What the IPN itself says that needs a person before 2Checkout's API is even asked: an ORDERSTATUS no one
- * documents, or a total or currency other than the invoice's. Null when the IPN is consistent.
+ * documents, or a total before tax (IPN_TOTALGENERAL less the IPN_VAT of its lines) or currency other than the
+ * invoice's. A reversal states the canceled amount as a negative total (2Checkout's IRN documentation). Null when
+ * the IPN is consistent.
  */
 export function judgeIpn(
-  ipn: { orderStatus: string; total: string; currency: string },
+  ipn: { orderStatus: string; total: string; currency: string; vat?: readonly string[] },
   invoice: InvoiceFacts,
 ): Verdict | null {
   if (!KNOWN_IPN_STATUSES.has(ipn.orderStatus)) {
@@ -177,7 +190,9 @@ export function judgeIpn(
   }
   let total: number | null;
   try {
-    total = toMinorUnits(ipn.total, invoice.currency);
+    const vat = (ipn.vat ?? []).reduce((sum, v) => sum + toMinorUnits(v, invoice.currency), 0);
+    const gross = toMinorUnits(ipn.total, invoice.currency);
+    total = ipn.orderStatus === 'REVERSED' && gross < 0 ? -gross - vat : gross - vat;
   } catch {
     total = null;
   }

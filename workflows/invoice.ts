@@ -244,6 +244,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     const result = await db.recordRefund({
       invoiceId: input.invoiceId,
       ipnEventId: event.ipnEventId,
+      // one refund, however often 2Checkout sends its IPN (a resend has a fresh IPN_DATE: another stored IPN)
+      refundKey: event.messageId ? `${event.refNo}:${event.messageId}` : `ipn:${event.ipnEventId}`,
       amountMinor,
       cause,
     });

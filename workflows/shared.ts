@@ -62,8 +62,12 @@ export interface PaymentEvent {
   readonly orderStatus: string;
   readonly ipnDate: string;
   readonly testOrder: boolean;
-  /** IPN_TOTALGENERAL as sent: negative on refunds. */
+  /** IPN_TOTALGENERAL as sent: negative on refunds and reversals. */
   readonly total: string;
+  /** IPN_VAT of each line: the tax 2Checkout added on top of the prices (absent in IPNs stored before it was read). */
+  readonly vat?: readonly string[];
+  /** MESSAGE_ID: the same when 2Checkout resends this IPN with a fresh IPN_DATE, so a resent refund counts once. */
+  readonly messageId?: string;
   readonly currency: string;
   /** CHARGEBACK_RESOLUTION: NONE, OPEN, WON, LOST, ACCEPTED. */
   readonly chargebackResolution: string;

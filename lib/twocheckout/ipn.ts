@@ -137,11 +137,13 @@ export type IpnVerification =
     };
 
 /**
- * Verifies the strongest signature present — SHA3-256, then SHA-256, then MD5 when `allowMd5` — and only that one:
- * a weaker signature never rescues a failed stronger one, so an attacker cannot downgrade. Constant-time compare.
+ * Verifies the strongest signature present and not empty — SHA3-256, then SHA-256, then MD5 when `allowMd5` — and
+ * only that one: a weaker signature never rescues a failed stronger one, so an attacker cannot downgrade.
+ * Constant-time compare. An empty field is one the account does not fill, as the official PHP SDK
+ * (`IpnSignature::getHashAlgorithm`) and WHMCS module treat it; it is still part of the signed fields.
  */
 export function verifyIpnSignature(ipn: Ipn, secretKey: string, options: { allowMd5: boolean }): IpnVerification {
-  const strongest = IPN_SIGNATURE_FIELDS.find(({ field }) => ipn.get(field) !== undefined);
+  const strongest = IPN_SIGNATURE_FIELDS.find(({ field }) => (ipn.get(field) ?? '') !== '');
   if (!strongest) return { ok: false, reason: 'missing_signature' };
   const { field, algorithm } = strongest;
   if (algorithm === 'md5' && !options.allowMd5) return { ok: false, reason: 'md5_not_allowed', algorithm };

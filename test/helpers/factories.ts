@@ -10,6 +10,8 @@ export const buildOrder = (overrides: Partial<TwoCheckoutOrder> = {}): TwoChecko
   currency: 'RUB',
   grossMinor: 5000,
   grossPrice: '50.00',
+  netMinor: 5000,
+  netPrice: '50.00',
   testOrder: false,
   ...overrides,
 });

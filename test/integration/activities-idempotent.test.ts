@@ -100,7 +100,7 @@ describe('activities run twice have one effect', () => {
         delivery_state: 'delivered',
       })
       .returning('id');
-    const refund = { invoiceId: id, ipnEventId, amountMinor: 2000, cause: 'IPN REFUND' };
+    const refund = { invoiceId: id, ipnEventId, refundKey: 'R1:254498854202', amountMinor: 2000, cause: 'IPN REFUND' };
     const first = await run(() => activities.recordRefund(refund));
     const refundRow = await t.db('invoice_events').where({ invoice_id: id, type: 'refund' }).first('id');
     expect(first).toEqual({
@@ -113,5 +113,24 @@ describe('activities run twice have one effect', () => {
     });
     expect(await run(() => activities.recordRefund(refund))).toEqual({ ...first, changed: false });
     expect(await t.db('invoices').where({ id }).first('refunded_minor')).toEqual({ refunded_minor: 2000 });
+
+    // 2Checkout resends the refund's IPN with a fresh IPN_DATE: stored as another IPN, the same refund
+    const [{ id: resentIpnEventId }] = await t
+      .db('ipn_events')
+      .insert({
+        merchant_id: 'mer_1',
+        raw_body: Buffer.from('y'),
+        headers: '{}',
+        verdict: 'verified',
+        delivery_state: 'delivered',
+      })
+      .returning('id');
+    const resent = { ...refund, ipnEventId: resentIpnEventId };
+    expect(await run(() => activities.recordRefund(resent))).toEqual({ ...first, changed: false });
+    expect(await t.db('invoices').where({ id }).first('refunded_minor')).toEqual({ refunded_minor: 2000 });
+
+    // another refund of the same amount is another message: counted
+    const second = await run(() => activities.recordRefund({ ...resent, refundKey: 'R1:254498854999' }));
+    expect(second).toMatchObject({ refundedMinor: 4000, changed: true });
   });
 });

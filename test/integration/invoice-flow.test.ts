@@ -522,7 +522,12 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     const created = await expiringSoon();
     const expired = await invoiceWhen(created.id, 'expired');
     expect(expired.statusReason).toBe('expired: no payment before the deadline, none found at 2Checkout');
-    expect(stack.twoCheckout.requests).toContain(`GET /rest/6.0/orders/?ExternalRefNo=${created.id}`);
+    // the search reaches back to the invoice's creation (2Checkout's default is the last 7 days only)
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const since = day(new Date(Date.parse(created.createdAt) - 86_400_000));
+    expect(stack.twoCheckout.requests).toContain(
+      `GET /rest/6.0/orders/?ExternalRefNo=${created.id}&StartDate=${since}&IncludeTestOrders=YES&Limit=200&Page=1`,
+    );
   });
 
   it('When an invoice reaches its expiry and 2Checkout has a paid order whose IPN never came, then it is paid', async () => {

@@ -81,8 +81,12 @@ describe('The Temporal UI as the ops console', () => {
     await searchAttributeBecomes(stack.env.client, paid.id, 'paid');
 
     const handle = stack.env.client.workflow.getHandle(workflowIdOf(paid.id));
-    const history = await handle.fetchHistory();
-    expect(story(history.events ?? [])).toEqual([
+    // the status is searchable as soon as it changed; the run then records the outcome and starts its grace timer
+    const told = await eventually(async () => {
+      const events = story((await handle.fetchHistory()).events ?? []);
+      return events.at(-1)?.startsWith('timer: grace') ? events : undefined;
+    });
+    expect(told).toEqual([
       'openInvoice',
       'timer: until the invoice expires',
       'signal ipnReceived',

@@ -71,6 +71,18 @@ describe('verifyIpnSignature', () => {
     expect(verifyIpnSignature(ipn, KEY, { allowMd5: true })).toMatchObject({ ok: false, algorithm: 'sha3-256' });
   });
 
+  it('When SIGNATURE_SHA3_256 is sent empty, then the strongest non-empty one decides, as the PHP SDK and WHMCS do', () => {
+    const emptySha3 = makeIpn(replace(fields, 'SIGNATURE_SHA3_256', ''));
+    expect(verifyIpnSignature(emptySha3, KEY, { allowMd5: false })).toEqual({ ok: true, algorithm: 'sha256' });
+    const onlyHash = makeIpn(replace(replace(fields, 'SIGNATURE_SHA3_256', ''), 'SIGNATURE_SHA2_256', ''));
+    expect(verifyIpnSignature(onlyHash, KEY, { allowMd5: false })).toMatchObject({ reason: 'md5_not_allowed' });
+    const none = replace(replace(replace(fields, 'SIGNATURE_SHA3_256', ''), 'SIGNATURE_SHA2_256', ''), 'HASH', '');
+    expect(verifyIpnSignature(makeIpn(none), KEY, { allowMd5: true })).toEqual({
+      ok: false,
+      reason: 'missing_signature',
+    });
+  });
+
   it('When only HASH is present and MD5 is not allowed, then it is refused as md5_not_allowed', () => {
     const md5Only = makeIpn(fields.filter((f) => !f.name.startsWith('SIGNATURE_')));
     expect(verifyIpnSignature(md5Only, KEY, { allowMd5: false })).toEqual({

@@ -207,7 +207,9 @@ describe('invoiceWorkflow with mocked activities, on the time-skipping server', 
   });
 
   it('When the amount 2Checkout reports differs, then it needs review, never paid', async () => {
-    const orders = new Map([['R2', order('R2', { grossMinor: 50, grossPrice: '0.50' })]]);
+    const orders = new Map([
+      ['R2', order('R2', { netMinor: 50, netPrice: '0.50', grossMinor: 50, grossPrice: '0.50' })],
+    ]);
     const { transitions, result } = await run(orders, async (h) => {
       await h.signal(paymentEventSignal, event(2, 'R2'));
     });
