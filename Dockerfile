@@ -12,6 +12,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# the sandbox's state volume (docker-compose.yml) starts as this folder: owned by the user that writes it
+RUN mkdir -p /home/node/sandbox && chown node:node /home/node/sandbox
 USER node
 # docker-compose.yml picks the process: migrate, api or worker.
 CMD ["node", "dist/api/server.js"]

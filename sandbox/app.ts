@@ -2,13 +2,23 @@ import { randomInt } from 'node:crypto';
 import express from 'express';
 import { requestLogger, type Logger } from '../lib/logger';
 import { isCurrency, fromMinorUnits, toMinorUnits } from '../lib/money';
-import { REST_AUTH_HEADER, returnUrlSignature, verifyBuyLink, verifyRestAuthHeader } from '../lib/twocheckout';
+import {
+  parseIpn,
+  REST_AUTH_HEADER,
+  returnUrlSignature,
+  serializeIpn,
+  verifyBuyLink,
+  verifyRestAuthHeader,
+  type IpnField,
+} from '../lib/twocheckout';
 import { createIpnSender } from './ipn-sender';
 import {
   ipnFieldsFor,
   newOrder,
+  newProductId,
   orderJson,
-  totalOf,
+  resentIpnFields,
+  orderTotals,
   type ChargebackResolution,
   type IpnOptions,
   type SandboxItem,
@@ -16,6 +26,8 @@ import {
   type SandboxOrder,
 } from './orders';
 import { checkoutPage, errorPage, esc, layout } from './pages';
+import { serverClock } from './server-clock';
+import { createStore } from './store';
 
 export interface SandboxDeps {
   /** Multiplies 2Checkout's IPN retry delays: 1 in real life, 0.001 in tests. */
@@ -26,6 +38,10 @@ export interface SandboxDeps {
   clock: () => Date;
   /** Request lines (never bodies: the checkout posts card data); none when absent. */
   logger?: Logger;
+  /** Where merchants, orders and IPNs are kept across restarts; none: in memory only. */
+  stateFile?: string;
+  /** The IANA zone 2Checkout's dates are written in (IPNs, REST); its fixtures say GMT+03:00: Bucharest. */
+  timeZone?: string;
 }
 
 type CardOutcome = 'success' | 'declined' | 'pending' | 'review_approved' | 'review_denied';
@@ -44,37 +60,96 @@ const CARDS: Record<string, { outcome: CardOutcome; type: string }> = {
  * REST API 6.0 order look-ups behind X-Avangate-Authentication, and a control API and page.
  */
 export function createSandbox(deps: SandboxDeps) {
-  const merchants = new Map<string, SandboxMerchant>();
-  const orders = new Map<string, SandboxOrder>();
-  const lastIpnAt = new Map<string, number>();
-  const sender = createIpnSender({ retryScale: deps.retryScale, fetch: deps.fetch });
+  const clock = serverClock(deps.timeZone ?? 'Europe/Bucharest');
+  const store = createStore(deps.stateFile);
+  const saved = store.load();
+  const merchants = new Map(saved.merchants.map((m) => [m.merchantCode, m]));
+  const orders = new Map(saved.orders.map((o) => [o.refNo, o]));
+  let lastOrderNo = saved.lastOrderNo;
+  const sender = createIpnSender({
+    retryScale: deps.retryScale,
+    fetch: deps.fetch,
+    clock: deps.clock,
+    merchant: (code) => merchants.get(code),
+    onChange: () => store.changed(),
+    deliveries: saved.deliveries,
+  });
+  store.track(() => ({
+    merchants: [...merchants.values()],
+    orders: [...orders.values()],
+    deliveries: sender.deliveries,
+    lastOrderNo,
+  }));
   const timers = new Set<NodeJS.Timeout>();
 
-  /** Emits an IPN for the order's current state; IPN_DATE strictly increases per order, as 2Checkout's do. */
-  function emit(order: SandboxOrder, options: Omit<IpnOptions, 'at' | 'messageId'>) {
-    const merchant = merchants.get(order.merchantCode)!;
-    const at = Math.max(deps.clock().getTime(), (lastIpnAt.get(order.refNo) ?? 0) + 1000);
-    lastIpnAt.set(order.refNo, at);
-    const fields = ipnFieldsFor(order, merchant, {
-      ...options,
-      at: new Date(at),
-      messageId: String(randomInt(1e11, 1e12)),
-    });
-    return sender.send(merchant, order, fields);
+  /** IPN_DATE strictly increases per order, as 2Checkout's do (whole seconds). */
+  function nextIpnAt(order: SandboxOrder): Date {
+    const at = Math.max(deps.clock().getTime(), (order.lastIpnAt ?? 0) + 1000);
+    order.lastIpnAt = at;
+    return new Date(at);
   }
 
-  function later(fn: () => void) {
+  function deliver(merchant: SandboxMerchant, order: SandboxOrder, fields: IpnField[], drop?: boolean) {
+    const get = (name: string) =>
+      (fields.find((f) => f.name === name && !f.array) as { value: string } | undefined)?.value ?? '';
+    return sender.send(
+      merchant,
+      { refNo: order.refNo, orderStatus: get('ORDERSTATUS'), ipnDate: get('IPN_DATE'), body: serializeIpn(fields) },
+      drop === undefined ? {} : { drop },
+    );
+  }
+
+  /** Emits an IPN for the order's current state. */
+  function emit(order: SandboxOrder, options: Omit<IpnOptions, 'at' | 'messageId'>) {
+    const merchant = merchants.get(order.merchantCode)!;
+    const fields = ipnFieldsFor(
+      order,
+      merchant,
+      { ...options, at: nextIpnAt(order), messageId: String(randomInt(1e11, 1e12)) },
+      clock,
+    );
+    store.changed();
+    return deliver(merchant, order, fields);
+  }
+
+  /** What happens to an order after the settle delay; kept on the order, so a restart carries it out. */
+  function later(order: SandboxOrder, next: SandboxOrder['next']) {
+    order.next = next;
+    store.changed();
+    if (next === null) return;
     const t = setTimeout(() => {
       timers.delete(t);
-      fn();
+      if (order.next !== next) return;
+      order.next = null;
+      if (next === 'authorize') authorize(order);
+      else if (next === 'complete') complete(order);
+      else deny(order);
     }, deps.settleDelayMs);
     timers.add(t);
   }
 
+  /** The bank authorized the payment: the REST order reads AUTHRECEIVED, the IPN says PAYMENT_AUTHORIZED. */
+  function authorize(order: SandboxOrder) {
+    if (order.status !== 'PENDING') return;
+    Object.assign(order, { status: 'AUTHRECEIVED', approveStatus: 'OK' });
+    emit(order, { orderStatus: 'PAYMENT_AUTHORIZED' });
+    later(order, 'complete');
+  }
+
   function complete(order: SandboxOrder) {
+    if (order.status !== 'AUTHRECEIVED') return;
     Object.assign(order, { status: 'COMPLETE', approveStatus: 'OK', finishedAt: deps.clock() });
     emit(order, { orderStatus: 'COMPLETE' });
   }
+
+  function deny(order: SandboxOrder) {
+    if (order.status !== 'AUTHRECEIVED') return;
+    Object.assign(order, { status: 'CANCELED', approveStatus: 'FRAUD' });
+    emit(order, { orderStatus: 'CANCELED', fraudStatus: 'DENIED' });
+  }
+
+  // Orders that were waiting when the sandbox stopped go on.
+  for (const order of orders.values()) if (order.next) later(order, order.next);
 
   const app = express();
   app.disable('x-powered-by');
@@ -124,7 +199,7 @@ export function createSandbox(deps: SandboxDeps) {
         toMinorUnits(prices[i]!, currency);
         const quantity = Number(qtys[i]);
         if (!Number.isInteger(quantity) || quantity < 1) throw new Error('qty');
-        return { name, price: prices[i]!, quantity };
+        return { pid: newProductId(), name, price: prices[i]!, quantity };
       });
       return { merchant, params: p, items, currency };
     } catch {
@@ -140,7 +215,7 @@ export function createSandbox(deps: SandboxDeps) {
         checkoutPage({
           merchantName: link.merchant.name,
           items: link.items,
-          total: totalOf(link.items, link.currency),
+          ...orderTotals(link.items, link.currency, link.merchant.taxPercent),
           currency: link.currency,
           query,
           test: link.params.test === '1',
@@ -170,40 +245,42 @@ export function createSandbox(deps: SandboxDeps) {
       return;
     }
     const [firstName = '', ...rest] = (body.name ?? '').trim().split(/\s+/);
-    const order = newOrder({
-      merchantCode: link.merchant.merchantCode,
-      externalReference: link.params['order-ext-ref'] ?? '',
-      items: link.items,
-      currency: link.currency,
-      grossPrice: totalOf(link.items, link.currency),
-      status: card.outcome === 'success' ? 'COMPLETE' : card.outcome === 'pending' ? 'PENDING' : 'AUTHRECEIVED',
-      approveStatus: card.outcome.startsWith('review') ? 'WAITING' : 'OK',
-      testOrder: link.params.test === '1',
-      customer: { firstName, lastName: rest.join(' '), email: body.email ?? '' },
-      card: { type: card.type, lastDigits: number.slice(-4) },
-      createdAt: deps.clock(),
-    });
+    const review = card.outcome.startsWith('review');
+    const order = newOrder(
+      {
+        merchantCode: link.merchant.merchantCode,
+        externalReference: link.params['order-ext-ref'] ?? '',
+        items: link.items,
+        currency: link.currency,
+        taxPercent: link.merchant.taxPercent,
+        // placed, waiting for the bank; a fraud review holds an authorized amount
+        status: review ? 'AUTHRECEIVED' : 'PENDING',
+        approveStatus: 'WAITING',
+        testOrder: link.params.test === '1',
+        customer: { firstName, lastName: rest.join(' '), email: body.email ?? '' },
+        card: { type: card.type, lastDigits: number.slice(-4) },
+        createdAt: deps.clock(),
+        next: null,
+      },
+      ++lastOrderNo,
+    );
     orders.set(order.refNo, order);
     switch (card.outcome) {
       case 'success':
-        order.finishedAt = deps.clock();
-        emit(order, { orderStatus: 'PAYMENT_AUTHORIZED' });
-        emit(order, { orderStatus: 'COMPLETE' });
+        emit(order, { orderStatus: 'PENDING', fraudStatus: 'PENDING' });
+        authorize(order);
         break;
       case 'pending':
-        emit(order, { orderStatus: 'PENDING' });
-        later(() => complete(order));
+        emit(order, { orderStatus: 'PENDING', fraudStatus: 'PENDING' });
+        later(order, 'authorize');
         break;
       case 'review_approved':
         emit(order, { orderStatus: 'PENDING_APPROVAL' });
-        later(() => complete(order));
+        later(order, 'complete');
         break;
       case 'review_denied':
         emit(order, { orderStatus: 'PENDING_APPROVAL' });
-        later(() => {
-          Object.assign(order, { status: 'CANCELED', approveStatus: 'FRAUD' });
-          emit(order, { orderStatus: 'CANCELED', fraudStatus: 'DENIED' });
-        });
+        later(order, 'deny');
         break;
     }
     const returnUrl = link.params['return-url'];
@@ -236,15 +313,38 @@ export function createSandbox(deps: SandboxDeps) {
       res.status(401).json({ error_code: 'AUTHENTICATION_ERROR', message: `Authentication failed: ${auth.reason}` });
       return;
     }
+    if (auth.algorithm === 'md5') {
+      // 2Checkout stopped accepting MD5 for its API on 15 August 2024 (phase one of its MD5 decommissioning).
+      res.status(401).json({
+        error_code: 'AUTHENTICATION_ERROR',
+        message: 'Authentication failed: MD5 is no longer accepted; send algo="sha256" or algo="sha3-256"',
+      });
+      return;
+    }
     res.locals.merchantCode = auth.merchantCode;
     next();
   });
   rest.get('/orders/', (req, res) => {
-    const ref = typeof req.query.ExternalRefNo === 'string' ? req.query.ExternalRefNo : undefined;
-    const items = [...orders.values()].filter(
-      (o) => o.merchantCode === res.locals.merchantCode && (ref === undefined || o.externalReference === ref),
-    );
-    res.json({ Items: items.map(orderJson), Pagination: { Page: 1, Limit: items.length, Count: items.length } });
+    const search = readOrderSearch(req.query, deps.clock(), clock);
+    if ('error' in search) {
+      res.status(400).json({ error_code: 'INVALID_PARAMETER', message: search.error });
+      return;
+    }
+    const items = [...orders.values()].filter((o) => {
+      const day = clock.date(o.createdAt);
+      return (
+        o.merchantCode === res.locals.merchantCode &&
+        (search.externalRefNo === undefined || o.externalReference === search.externalRefNo) &&
+        day >= search.from &&
+        (search.to === undefined || day <= search.to) &&
+        (search.tests === 'YES' || (search.tests === 'ONLY') === o.testOrder)
+      );
+    });
+    const page = items.slice((search.page - 1) * search.limit, search.page * search.limit);
+    res.json({
+      Items: page.map((o) => orderJson(o, clock)),
+      Pagination: { Page: search.page, Limit: search.limit, Count: items.length },
+    });
   });
   rest.get('/orders/:refNo/', (req, res) => {
     const order = orders.get(req.params.refNo);
@@ -252,7 +352,7 @@ export function createSandbox(deps: SandboxDeps) {
       res.status(404).json({ error_code: 'NOT_FOUND', message: 'Order not found' });
       return;
     }
-    res.json(orderJson(order));
+    res.json(orderJson(order, clock));
   });
   app.use('/rest/6.0', rest);
 
@@ -266,10 +366,15 @@ export function createSandbox(deps: SandboxDeps) {
   /** PUT /api/merchants/{code} — the service registers a sandbox merchant (and updates it). */
   app.put('/api/merchants/:code', (req, res) => {
     const b = req.body as Partial<SandboxMerchant>;
+    const taxPercent = b.taxPercent ?? 0;
     if (typeof b.secretKey !== 'string' || typeof b.buyLinkSecretWord !== 'string' || typeof b.ipnUrl !== 'string') {
       res
         .status(400)
         .json({ error: { code: 'invalid_request', message: 'secretKey, buyLinkSecretWord and ipnUrl are required' } });
+      return;
+    }
+    if (typeof taxPercent !== 'number' || !(taxPercent >= 0 && taxPercent <= 100)) {
+      res.status(400).json({ error: { code: 'invalid_request', message: 'taxPercent is a number from 0 to 100' } });
       return;
     }
     const merchant: SandboxMerchant = {
@@ -279,13 +384,20 @@ export function createSandbox(deps: SandboxDeps) {
       buyLinkSecretWord: b.buyLinkSecretWord,
       ipnUrl: b.ipnUrl,
       dropIpns: b.dropIpns === true,
+      taxPercent,
     };
     merchants.set(merchant.merchantCode, merchant);
-    res.json({ merchantCode: merchant.merchantCode, ipnUrl: merchant.ipnUrl, dropIpns: merchant.dropIpns });
+    store.changed();
+    res.json({
+      merchantCode: merchant.merchantCode,
+      ipnUrl: merchant.ipnUrl,
+      dropIpns: merchant.dropIpns,
+      taxPercent: merchant.taxPercent,
+    });
   });
 
   app.get('/api/orders', (_req, res) => {
-    res.json({ data: [...orders.values()].map(orderJson) });
+    res.json({ data: [...orders.values()].map((o) => orderJson(o, clock)) });
   });
   app.get('/api/ipn-deliveries', (req, res) => {
     const refNo = typeof req.query.refNo === 'string' ? req.query.refNo : undefined;
@@ -321,7 +433,9 @@ export function createSandbox(deps: SandboxDeps) {
       if (!['PENDING', 'AUTHRECEIVED', 'COMPLETE'].includes(order.status))
         return `a ${order.status} order cannot be reversed`;
       order.status = 'REVERSED';
-      emit(order, { orderStatus: 'REVERSED' });
+      order.next = null;
+      // the canceled amount, negative (IRN documentation)
+      emit(order, { orderStatus: 'REVERSED', totalOverride: `-${order.grossPrice}` });
       return undefined;
     },
     chargeback(order, body) {
@@ -344,16 +458,19 @@ export function createSandbox(deps: SandboxDeps) {
     const refused = action(order, (req.body ?? {}) as Record<string, unknown>);
     if (refused) res.status(409).json({ error: { code: 'refused', message: refused } });
     else if (req.is('application/x-www-form-urlencoded')) res.redirect(303, '/');
-    else res.json(orderJson(order));
+    else res.json(orderJson(order, clock));
   });
+  /** As the Control Panel's resend: the same message (MESSAGE_ID), dated now, signed again; a new series of attempts. */
   app.post('/api/ipn-deliveries/:id/resend', (req, res) => {
     const original = sender.deliveries.find((d) => d.id === Number(req.params.id));
     const order = original && orders.get(original.refNo);
-    if (!original || !order) {
+    const merchant = order && merchants.get(order.merchantCode);
+    if (!original || !order || !merchant) {
       res.status(404).json({ error: { code: 'not_found', message: 'No such IPN' } });
       return;
     }
-    const d = sender.resend(merchants.get(order.merchantCode)!, order, original.id)!;
+    const fields = resentIpnFields(parseIpn(Buffer.from(original.body)).fields, merchant, nextIpnAt(order), clock);
+    const d = deliver(merchant, order, fields, false);
     if (req.is('application/x-www-form-urlencoded')) res.redirect(303, '/');
     else res.json(d);
   });
@@ -395,11 +512,42 @@ ${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${
     merchants,
     orders,
     deliveries: sender.deliveries,
+    /** Stops its timers and writes its state file. */
     stop() {
       sender.stop();
       for (const t of timers) clearTimeout(t);
+      store.flush();
     },
   };
 }
 
 export type Sandbox = ReturnType<typeof createSandbox>;
+
+/** `GET /orders/` search parameters, as REST API 6.0 documents them. */
+function readOrderSearch(query: express.Request['query'], now: Date, clock: ReturnType<typeof serverClock>) {
+  const one = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
+  const ymd = /^\d{4}-\d{2}-\d{2}$/;
+  const startDate = one('StartDate');
+  const endDate = one('EndDate');
+  const newer = one('Newer');
+  for (const [name, v] of [
+    ['StartDate', startDate],
+    ['EndDate', endDate],
+  ] as const)
+    if (v !== undefined && !ymd.test(v)) return { error: `${name} must be a date in the format Y-m-d` };
+  let from: string;
+  if (startDate !== undefined)
+    from = startDate; // "Will overwrite Newer if provided."
+  else if (newer !== undefined) {
+    const at = /^\d+$/.test(newer) ? new Date(Number(newer) * 1000) : new Date(newer.replace(' ', 'T') + 'Z');
+    if (Number.isNaN(at.getTime())) return { error: 'Newer must be a timestamp' };
+    from = clock.date(at);
+  } else from = clock.date(new Date(now.getTime() - 7 * 86_400_000)); // "by default the data for last 7 days"
+  const tests = one('IncludeTestOrders') ?? 'NO';
+  if (!['YES', 'NO', 'ONLY'].includes(tests)) return { error: 'IncludeTestOrders must be YES, NO or ONLY' };
+  const page = Number(one('Page') ?? '1');
+  const limit = Number(one('Limit') ?? '10');
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(limit) || limit < 1 || limit > 200)
+    return { error: 'Page is a positive integer and Limit an integer from 1 to 200' };
+  return { externalRefNo: one('ExternalRefNo'), from, to: endDate, tests: tests as 'YES' | 'NO' | 'ONLY', page, limit };
+}

@@ -1,5 +1,5 @@
-import { parseIpn, serializeIpn, verifyReadReceipt, type IpnField } from '../lib/twocheckout';
-import type { SandboxMerchant, SandboxOrder } from './orders';
+import { parseIpn, verifyReadReceipt } from '../lib/twocheckout';
+import type { SandboxMerchant } from './orders';
 
 /**
  * 2Checkout's IPN retry schedule (PROTOCOL.md §1.6): at once; twice more within 5 minutes; four times 15 minutes
@@ -19,25 +19,36 @@ export interface DeliveryAttempt {
   error: string | null;
 }
 
-/** One IPN and every attempt to deliver it. */
+/** One IPN and every attempt to deliver it. Plain data: the sandbox keeps it across restarts. */
 export interface IpnDelivery {
   id: number;
+  merchantCode: string;
   refNo: string;
   orderStatus: string;
   ipnDate: string;
   url: string;
   body: string;
   state: 'pending' | 'delivered' | 'failed' | 'dropped';
+  /** When the first attempt was due: the retry schedule counts from it. */
+  firstDueAt: string;
   attempts: DeliveryAttempt[];
 }
 
 /** Sends IPNs like 2Checkout: form-encoded POST, read receipt checked, retried on its schedule (scaled for tests). */
-export function createIpnSender(opts: { retryScale: number; fetch: typeof fetch; onChange?: () => void }) {
-  const deliveries: IpnDelivery[] = [];
+export function createIpnSender(opts: {
+  retryScale: number;
+  fetch: typeof fetch;
+  clock: () => Date;
+  merchant: (merchantCode: string) => SandboxMerchant | undefined;
+  /** Every change of a delivery (for the sandbox's state file). */
+  onChange?: () => void;
+  deliveries?: IpnDelivery[];
+}) {
+  const deliveries: IpnDelivery[] = opts.deliveries ?? [];
   const timers = new Set<NodeJS.Timeout>();
   const offsets = retryOffsetsMs();
 
-  async function attempt(d: IpnDelivery, merchant: SandboxMerchant, fields: IpnField[]) {
+  async function attempt(d: IpnDelivery) {
     let httpStatus: number | null = null;
     let receiptOk = false;
     let error: string | null = null;
@@ -50,58 +61,63 @@ export function createIpnSender(opts: { retryScale: number; fetch: typeof fetch;
       });
       httpStatus = response.status;
       const text = await response.text();
-      // The listener must answer 200 with a receipt in the algorithm of the strongest signature sent: SHA3-256.
+      // 200 with a valid receipt: `<sig algo="sha256" …>` or `<sig algo="sha3-256" …>` (PROTOCOL.md §1.5). MD5's
+      // `<EPAYMENT>` no longer counts: 2Checkout retired MD5 for IPNs on 15 August 2024.
+      const secretKey = opts.merchant(d.merchantCode)?.secretKey ?? '';
+      const ipn = parseIpn(Buffer.from(d.body));
       receiptOk =
         response.status === 200 &&
-        verifyReadReceipt(parseIpn(Buffer.from(d.body)), merchant.secretKey, text, 'sha3-256');
+        (verifyReadReceipt(ipn, secretKey, text, 'sha3-256') || verifyReadReceipt(ipn, secretKey, text, 'sha256'));
       if (!receiptOk)
         error = response.status === 200 ? 'no valid read receipt in the response' : `HTTP ${response.status}`;
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
-    d.attempts.push({ at: new Date().toISOString(), httpStatus, receiptOk, error });
+    d.attempts.push({ at: opts.clock().toISOString(), httpStatus, receiptOk, error });
     if (receiptOk) d.state = 'delivered';
     else if (d.attempts.length >= offsets.length) d.state = 'failed';
-    else
-      schedule(d, merchant, fields, (offsets[d.attempts.length]! - offsets[d.attempts.length - 1]!) * opts.retryScale);
+    else schedule(d);
     opts.onChange?.();
   }
 
-  function schedule(d: IpnDelivery, merchant: SandboxMerchant, fields: IpnField[], delayMs: number) {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void attempt(d, merchant, fields);
-    }, delayMs);
+  /** The next attempt of a pending delivery, on the schedule counted from its first attempt. */
+  function schedule(d: IpnDelivery) {
+    const due = Date.parse(d.firstDueAt) + offsets[d.attempts.length]! * opts.retryScale;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        void attempt(d);
+      },
+      Math.max(0, due - opts.clock().getTime()),
+    );
     timers.add(timer);
   }
+
+  // Deliveries still pending when the sandbox stopped go on where they were.
+  for (const d of deliveries) if (d.state === 'pending') schedule(d);
 
   return {
     deliveries,
     /** Queues an IPN for delivery now (or records it as dropped when the merchant is set to drop IPNs). */
-    send(merchant: SandboxMerchant, order: SandboxOrder, fields: IpnField[]): IpnDelivery {
-      const get = (name: string) =>
-        (fields.find((f) => f.name === name && !f.array) as { value: string } | undefined)?.value ?? '';
+    send(
+      merchant: SandboxMerchant,
+      ipn: { refNo: string; orderStatus: string; ipnDate: string; body: string },
+      opts2: { drop?: boolean } = {},
+    ): IpnDelivery {
+      const drop = opts2.drop ?? merchant.dropIpns;
       const d: IpnDelivery = {
         id: deliveries.length + 1,
-        refNo: order.refNo,
-        orderStatus: get('ORDERSTATUS'),
-        ipnDate: get('IPN_DATE'),
+        merchantCode: merchant.merchantCode,
+        ...ipn,
         url: merchant.ipnUrl,
-        body: serializeIpn(fields),
-        state: merchant.dropIpns ? 'dropped' : 'pending',
+        state: drop ? 'dropped' : 'pending',
+        firstDueAt: opts.clock().toISOString(),
         attempts: [],
       };
       deliveries.push(d);
-      if (!merchant.dropIpns) schedule(d, merchant, fields, 0);
+      if (!drop) schedule(d);
       opts.onChange?.();
       return d;
-    },
-    /** Sends a recorded IPN again, as the Control Panel's resend does: same body, a new series of attempts. */
-    resend(merchant: SandboxMerchant, order: SandboxOrder, id: number): IpnDelivery | undefined {
-      const original = deliveries.find((d) => d.id === id);
-      if (!original) return undefined;
-      const fields = parseIpn(Buffer.from(original.body)).fields;
-      return this.send({ ...merchant, dropIpns: false }, order, [...fields]);
     },
     stop() {
       for (const t of timers) clearTimeout(t);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
-import { formatYmdHis, signIpnFields, type IpnField } from '../lib/twocheckout';
+import { signIpnFields, type IpnField } from '../lib/twocheckout';
+import type { ServerClock } from './server-clock';
 
 export interface SandboxMerchant {
   merchantCode: string;
@@ -10,26 +11,40 @@ export interface SandboxMerchant {
   ipnUrl: string;
   /** Tests of the missing-IPN path: the order happens, its IPNs are never sent. */
   dropIpns: boolean;
+  /**
+   * Sales tax or VAT 2Checkout adds on top of the link's (net) prices, in percent; 0 for none. What 2Checkout's tax
+   * calculator does for a merchant on the PSP model (the only one selling dynamic products through ConvertPlus).
+   */
+  taxPercent: number;
 }
 
 export interface SandboxItem {
+  /** 2Checkout's product id (IPN_PID): 8 digits. */
+  pid: string;
   name: string;
+  /** Unit price before tax, as the buy link set it. */
   price: string;
   quantity: number;
 }
 
 export type ChargebackResolution = 'NONE' | 'OPEN' | 'WON' | 'LOST' | 'ACCEPTED';
 
+/** What the sandbox does next with an order on its own, after its settle delay (kept across restarts). */
+export type NextStep = 'authorize' | 'complete' | 'deny';
+
 /** An order as 2Checkout keeps it; what its REST API and IPNs report. */
 export interface SandboxOrder {
   refNo: string;
-  orderNo: string;
+  orderNo: number;
   merchantCode: string;
   externalReference: string;
   items: SandboxItem[];
   currency: string;
-  /** Order total, a decimal string in `currency`. */
+  /** Order totals, decimal strings in `currency`: before tax, the tax, and what the buyer pays. */
+  netPrice: string;
+  vat: string;
   grossPrice: string;
+  taxPercent: number;
   /** Status: PENDING, AUTHRECEIVED, COMPLETE, REVERSED, REFUND, CANCELED. */
   status: string;
   /** ApproveStatus: WAITING, OK, FRAUD. */
@@ -41,33 +56,62 @@ export interface SandboxOrder {
   chargeback: ChargebackResolution;
   createdAt: Date;
   finishedAt: Date | null;
+  next: NextStep | null;
+  /** When its last IPN was dated (epoch ms): IPN_DATE strictly increases per order. */
+  lastIpnAt?: number;
 }
 
-let lastOrderNo = 1000;
+/** One line's tax, rounded half up to the currency's minor unit. */
+function lineVatMinor(item: SandboxItem, currency: string, taxPercent: number): number {
+  return Math.round((toMinorUnits(item.price, currency) * item.quantity * taxPercent) / 100);
+}
+
+/** An order's totals from its items: before tax, the tax 2Checkout adds, and what the buyer pays. */
+export function orderTotals(items: readonly SandboxItem[], currency: string, taxPercent: number) {
+  const net = toMinorUnits(totalOf(items, currency), currency);
+  const vat = items.reduce((sum, i) => sum + lineVatMinor(i, currency, taxPercent), 0);
+  return {
+    netPrice: fromMinorUnits(net, currency),
+    vat: fromMinorUnits(vat, currency),
+    grossPrice: fromMinorUnits(net + vat, currency),
+  };
+}
 
 export function newOrder(
-  fields: Omit<SandboxOrder, 'refNo' | 'orderNo' | 'refundedPrice' | 'chargeback' | 'finishedAt'>,
+  fields: Omit<
+    SandboxOrder,
+    'refNo' | 'orderNo' | 'netPrice' | 'vat' | 'grossPrice' | 'refundedPrice' | 'chargeback' | 'finishedAt'
+  >,
+  orderNo: number,
 ): SandboxOrder {
   return {
     ...fields,
+    ...orderTotals(fields.items, fields.currency, fields.taxPercent),
     refNo: String(randomInt(100_000_000, 999_999_999)),
-    orderNo: String(++lastOrderNo),
+    orderNo,
     refundedPrice: fromMinorUnits(0, fields.currency),
     chargeback: 'NONE',
     finishedAt: null,
   };
 }
 
-/** The order total from the link's items, exactly. */
-export function totalOf(items: readonly SandboxItem[], currency: string): string {
+/** 2Checkout's product ids are 8-digit numbers. */
+export const newProductId = () => String(randomInt(10_000_000, 99_999_999));
+
+/** The order total before tax from the link's items, exactly. */
+export function totalOf(items: readonly Omit<SandboxItem, 'pid'>[], currency: string): string {
   return fromMinorUnits(
     items.reduce((sum, i) => sum + toMinorUnits(i.price, currency) * i.quantity, 0),
     currency,
   );
 }
 
-/** REST API 6.0 `GET /orders/{RefNo}/`. */
-export function orderJson(o: SandboxOrder) {
+/**
+ * REST API 6.0 `GET /orders/{RefNo}/`. Amounts and OrderNo are JSON numbers, as in 2Checkout's SDK examples
+ * (`"OrderNo": 0, … "NetPrice": 107, "GrossPrice": 107`); dates in the server's time zone.
+ */
+export function orderJson(o: SandboxOrder, clock: ServerClock) {
+  const n = (amount: string) => Number(amount);
   return {
     RefNo: o.refNo,
     OrderNo: o.orderNo,
@@ -75,25 +119,31 @@ export function orderJson(o: SandboxOrder) {
     Status: o.status,
     ApproveStatus: o.approveStatus,
     Currency: o.currency,
-    GrossPrice: o.grossPrice,
-    NetPrice: o.grossPrice,
+    NetPrice: n(o.netPrice),
+    GrossPrice: n(o.grossPrice),
+    VAT: n(o.vat),
     TestOrder: o.testOrder,
     ChargebackResolution: o.chargeback,
-    OrderDate: fmt(o.createdAt),
-    FinishDate: o.finishedAt ? fmt(o.finishedAt) : null,
-    Items: o.items.map((i) => ({
-      ProductDetails: { Name: i.name },
-      Quantity: i.quantity,
-      Price: {
-        UnitGrossPrice: i.price,
-        GrossPrice: fromMinorUnits(toMinorUnits(i.price, o.currency) * i.quantity, o.currency),
-        Currency: o.currency,
-      },
-    })),
+    OrderDate: clock.dateTime(o.createdAt),
+    FinishDate: o.finishedAt ? clock.dateTime(o.finishedAt) : null,
+    Items: o.items.map((i) => {
+      const net = toMinorUnits(i.price, o.currency) * i.quantity;
+      const vat = lineVatMinor(i, o.currency, o.taxPercent);
+      return {
+        ProductDetails: { Name: i.name },
+        Quantity: i.quantity,
+        Price: {
+          UnitNetPrice: n(i.price),
+          NetPrice: n(fromMinorUnits(net, o.currency)),
+          VAT: n(fromMinorUnits(vat, o.currency)),
+          VATPercent: o.taxPercent,
+          GrossPrice: n(fromMinorUnits(net + vat, o.currency)),
+          Currency: o.currency,
+        },
+      };
+    }),
   };
 }
-
-const fmt = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
 export interface IpnOptions {
   orderStatus: string;
@@ -101,25 +151,33 @@ export interface IpnOptions {
   messageId: string;
   fraudStatus?: string;
   refundType?: string;
-  /** Negative totals for refunds, as 2Checkout sends them. */
+  /** The canceled amount of a refund or reversal: negative, as 2Checkout sends it (IRN documentation). */
   totalOverride?: string;
 }
 
-/** An IPN for this order, in 2Checkout's field order, with its three signatures last. */
-export function ipnFieldsFor(o: SandboxOrder, merchant: SandboxMerchant, opts: IpnOptions): IpnField[] {
+/** An IPN for this order, in 2Checkout's field order (its SDKs' fixtures), with its three signatures last. */
+export function ipnFieldsFor(
+  o: SandboxOrder,
+  merchant: SandboxMerchant,
+  opts: IpnOptions,
+  clock: ServerClock,
+): IpnField[] {
   const s = (name: string, value: string): IpnField => ({ name, array: false, value });
   const a = (name: string, values: string[]): IpnField => ({ name, array: true, values });
+  const each = (name: string, value: (i: SandboxItem) => string) => a(name, o.items.map(value));
   const total = opts.totalOverride ?? o.grossPrice;
   const paid = !['PENDING', 'PENDING_APPROVAL'].includes(opts.orderStatus);
+  const never = '0000-00-00 00:00:00';
+  const lineNet = (i: SandboxItem) => toMinorUnits(i.price, o.currency) * i.quantity;
   return signIpnFields(
     [
       s('GIFT_ORDER', '0'),
-      s('SALEDATE', fmt(o.createdAt)),
-      s('PAYMENTDATE', paid ? fmt(opts.at) : '0000-00-00 00:00:00'),
+      s('SALEDATE', clock.dateTime(o.createdAt)),
+      s('PAYMENTDATE', paid ? clock.dateTime(opts.at) : never),
       s('REFNO', o.refNo),
       s('REFNOEXT', o.externalReference),
       s('SHOPPER_REFERENCE_NUMBER', ''),
-      s('ORDERNO', o.orderNo),
+      s('ORDERNO', String(o.orderNo)),
       s('ORDERSTATUS', opts.orderStatus),
       s('PAYMETHOD', 'Visa/MasterCard'),
       s('PAYMETHOD_CODE', 'CCVISAMC'),
@@ -132,60 +190,30 @@ export function ipnFieldsFor(o: SandboxOrder, merchant: SandboxMerchant, opts: I
       s('COUNTRY_CODE', ''),
       s('CUSTOMEREMAIL', o.customer.email),
       s('IPADDRESS', '127.0.0.1'),
-      s('COMPLETE_DATE', opts.orderStatus === 'COMPLETE' ? fmt(opts.at) : '0000-00-00 00:00:00'),
-      s('TIMEZONE_OFFSET', 'GMT+00:00'),
+      s('COMPLETE_DATE', opts.orderStatus === 'COMPLETE' ? clock.dateTime(opts.at) : never),
+      s('TIMEZONE_OFFSET', clock.offset(opts.at)),
       s('CURRENCY', o.currency),
       s('LANGUAGE', 'en'),
       s('ORDERFLOW', 'REGULAR'),
-      a(
-        'IPN_PID',
-        o.items.map((_, i) => String(i + 1)),
-      ),
-      a(
-        'IPN_PNAME',
-        o.items.map((i) => i.name),
-      ),
-      a(
-        'IPN_PCODE',
-        o.items.map(() => ''),
-      ),
-      a(
-        'IPN_EXTERNAL_REFERENCE',
-        o.items.map(() => ''),
-      ),
-      a(
-        'IPN_INFO',
-        o.items.map(() => ''),
-      ),
-      a(
-        'IPN_QTY',
-        o.items.map((i) => String(i.quantity)),
-      ),
-      a(
-        'IPN_PRICE',
-        o.items.map((i) => i.price),
-      ),
-      a(
-        'IPN_VAT',
-        o.items.map(() => '0.00'),
-      ),
-      a(
-        'IPN_VER',
-        o.items.map(() => '1'),
-      ),
-      a(
-        'IPN_DISCOUNT',
-        o.items.map(() => '0.00'),
-      ),
-      a(
-        'IPN_TOTAL',
-        o.items.map((i) => fromMinorUnits(toMinorUnits(i.price, o.currency) * i.quantity, o.currency)),
-      ),
+      each('IPN_PID', (i) => i.pid),
+      each('IPN_PNAME', (i) => i.name),
+      each('IPN_PCODE', () => ''),
+      each('IPN_EXTERNAL_REFERENCE', () => ''),
+      each('IPN_INFO', () => ''),
+      each('IPN_QTY', (i) => String(i.quantity)),
+      each('IPN_PRICE', (i) => i.price),
+      each('IPN_VAT', (i) => fromMinorUnits(lineVatMinor(i, o.currency, o.taxPercent), o.currency)),
+      each('IPN_VAT_RATE', () => o.taxPercent.toFixed(4)),
+      each('IPN_VER', () => '1'),
+      each('IPN_DISCOUNT', () => '0.00'),
+      each('IPN_PGROUP', () => '0'),
+      each('IPN_PGROUP_NAME', () => ''),
+      s('MESSAGE_ID', opts.messageId),
+      s('MESSAGE_TYPE', opts.orderStatus),
+      each('IPN_TOTAL', (i) => fromMinorUnits(lineNet(i) + lineVatMinor(i, o.currency, o.taxPercent), o.currency)),
       s('IPN_TOTALGENERAL', total),
       s('IPN_SHIPPING', '0.00'),
       s('IPN_SHIPPING_TAX', '0.00'),
-      s('MESSAGE_ID', opts.messageId),
-      s('MESSAGE_TYPE', opts.orderStatus),
       s('REFUND_TYPE', opts.refundType ?? ''),
       s('CHARGEBACK_RESOLUTION', o.chargeback),
       s('CHARGEBACK_REASON_CODE', o.chargeback === 'NONE' ? '' : 'MERCHANDISE_NOT_RECEIVED'),
@@ -198,13 +226,26 @@ export function ipnFieldsFor(o: SandboxOrder, merchant: SandboxMerchant, opts: I
       ),
       s('CARD_TYPE', o.card.type),
       s('CARD_LAST_DIGITS', o.card.lastDigits),
-      s('IPN_DATE', formatYmdHis(opts.at)),
+      s('IPN_DATE', clock.ymdHis(opts.at)),
       s('FX_RATE', '1'),
       s('FX_MARKUP', '0'),
       s('PAYABLE_AMOUNT', total),
       s('PAYOUT_CURRENCY', o.currency),
       s('VENDOR_CODE', merchant.merchantCode),
     ],
+    merchant.secretKey,
+  );
+}
+
+/** A resent IPN as 2Checkout resends one: the same message, a fresh IPN_DATE, signed again. */
+export function resentIpnFields(
+  original: readonly IpnField[],
+  merchant: SandboxMerchant,
+  at: Date,
+  clock: ServerClock,
+): IpnField[] {
+  return signIpnFields(
+    original.map((f) => (f.name === 'IPN_DATE' && !f.array ? { ...f, value: clock.ymdHis(at) } : f)),
     merchant.secretKey,
   );
 }

@@ -13,18 +13,20 @@ label{display:block;margin:.5rem 0}input{padding:.3rem;font-size:1rem}button{pad
 }
 
 export const TEST_CARDS: readonly { number: string; outcome: string }[] = [
-  { number: '4111111111111111', outcome: 'Visa: paid at once' },
-  { number: '5555555555554444', outcome: 'Mastercard: paid at once' },
-  { number: '4000000000000002', outcome: 'declined' },
-  { number: '4000000000000077', outcome: 'PENDING, completes a few seconds later' },
-  { number: '4000000000000259', outcome: 'held for fraud review, then approved' },
-  { number: '4000000000000341', outcome: 'held for fraud review, then denied' },
+  { number: '4111111111111111', outcome: "Visa, 2Checkout's test card: authorized at once, complete soon after" },
+  { number: '5555555555554444', outcome: "Mastercard, 2Checkout's test card: as the Visa" },
+  { number: '4000000000000002', outcome: 'sandbox only: declined' },
+  { number: '4000000000000077', outcome: 'sandbox only: PENDING, authorized a few seconds later' },
+  { number: '4000000000000259', outcome: 'sandbox only: held for fraud review, then approved' },
+  { number: '4000000000000341', outcome: 'sandbox only: held for fraud review, then denied' },
 ];
 
 export function checkoutPage(opts: {
   merchantName: string;
   items: { name: string; price: string; quantity: number }[];
-  total: string;
+  netPrice: string;
+  vat: string;
+  grossPrice: string;
   currency: string;
   query: string;
   test: boolean;
@@ -39,7 +41,8 @@ export function checkoutPage(opts: {
     `<h1>Pay ${esc(opts.merchantName)}</h1>
 ${opts.error ? `<p class="error" role="alert">${esc(opts.error)}</p>` : ''}
 <table><thead><tr><th>Product</th><th>Qty</th><th>Price</th></tr></thead><tbody>${rows}</tbody></table>
-<p>Total: <strong id="total">${esc(opts.total)} ${esc(opts.currency)}</strong>${opts.test ? ' (test order)' : ''}</p>
+${Number(opts.vat) !== 0 ? `<p>Subtotal ${esc(opts.netPrice)} ${esc(opts.currency)}, tax <span id="tax">${esc(opts.vat)} ${esc(opts.currency)}</span></p>` : ''}
+<p>Total: <strong id="total">${esc(opts.grossPrice)} ${esc(opts.currency)}</strong>${opts.test ? ' (test order)' : ''}</p>
 <form method="post" action="/checkout/pay">
 <input type="hidden" name="link" value="${esc(opts.query)}">
 <label>Name on card <input name="name" required value="Иван Петров"></label>

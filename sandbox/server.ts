@@ -6,7 +6,14 @@ import { loadSandboxConfig } from './config';
 function main(): void {
   const config = loadSandboxConfig(process.env);
   const logger = createLogger({ name: 'sandbox', level: config.logLevel });
-  const sandbox = createSandbox({ ...config, fetch: globalThis.fetch, clock: () => new Date(), logger });
+  const { stateFile, ...rest } = config;
+  const sandbox = createSandbox({
+    ...rest,
+    ...(stateFile && { stateFile }),
+    fetch: globalThis.fetch,
+    clock: () => new Date(),
+    logger,
+  });
   const server = sandbox.app.listen(config.port, config.host, () =>
     logger.info(`2Checkout sandbox listening on http://${config.host}:${config.port}`),
   );

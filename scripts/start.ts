@@ -76,6 +76,7 @@ async function main(config: StartConfig): Promise<void> {
     ? await startNodeService('sandbox', 'sandbox/server.ts', {
         ...process.env,
         SANDBOX_PORT: String(config.sandboxPort),
+        SANDBOX_STATE_FILE: path.join(config.dataDir, 'sandbox.json'),
       })
     : undefined;
   if (sandbox) await waitForHttp(`${config.sandboxUrl}/`, sandbox, 60_000);
@@ -133,7 +134,7 @@ async function devSecrets(config: StartConfig): Promise<{ adminToken: string; se
 
 /**
  * The demo merchant (a `sandbox` merchant taking test orders): created through the API on first start, its API key
- * kept in DATA_DIR; saved again on later starts so the sandbox, which keeps nothing, knows it.
+ * kept in DATA_DIR; on later starts, checked to be there still (a database made anew needs it made anew).
  */
 async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ apiKey: string }> {
   const file = path.join(config.dataDir, 'demo-merchant.json');
@@ -193,8 +194,9 @@ async function waitForHttp(url: string, service: Service, timeoutMs: number): Pr
 
 async function startPostgres(config: StartConfig): Promise<string> {
   const dataDir = path.join(config.dataDir, 'postgres');
-  log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${dataDir})…`);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}…`);
   const pg = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort });
+  log(`PostgreSQL data in ${pg.dataDir}`);
   stops.push({ name: 'PostgreSQL', stop: () => pg.stop() });
   await pg.ensureDatabase(DATABASE);
   return pg.url(DATABASE);

@@ -10,9 +10,13 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   let apiKey: string;
   let productId: string;
   let clockOffsetMs = 0;
+  let sandboxClockOffsetMs = 0;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ settleDelayMs: 5000 }); // a pending payment outlives a short invoice
+    sandbox = await startSandbox({
+      settleDelayMs: 5000, // a pending payment outlives a short invoice
+      clock: () => new Date(Date.now() + sandboxClockOffsetMs),
+    });
     stack = await startStack({ sandboxUrl: sandbox.url, apiClock: () => new Date(Date.now() + clockOffsetMs) });
     const merchant = await stack.call('POST', '/v1/merchants', {
       token: ADMIN_TOKEN,
@@ -60,6 +64,28 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     const paid = await invoiceWhen(id, 'paid');
     return { id, refNo: paid.twocheckout.refNo };
   }
+  /** Paid (authorized), and COMPLETE at 2Checkout: what can be refunded. */
+  async function completedInvoice(): Promise<{ id: string; refNo: string }> {
+    const paid = await paidInvoice();
+    await eventually(() => (sandbox.orders.get(paid.refNo)?.status === 'COMPLETE' ? true : undefined), 20_000);
+    return paid;
+  }
+  /** Tells the sandbox about this merchant again, with sandbox-only settings (dropped IPNs, tax). */
+  async function tellSandbox(settings: { dropIpns?: boolean; taxPercent?: number }) {
+    const me = (await stack.call('GET', '/v1/merchant', { token: apiKey })).json;
+    const r = await fetch(`${sandbox.url}/api/merchants/${me.twocheckout.merchantCode}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        secretKey: 'key',
+        buyLinkSecretWord: 'word',
+        name: 'Shop',
+        ipnUrl: me.ipnUrl,
+        ...settings,
+      }),
+    });
+    expect(r.status).toBe(200);
+  }
   const control = (refNo: string, action: string, body: unknown = {}) =>
     fetch(`${sandbox.url}/api/orders/${refNo}/${action}`, {
       method: 'POST',
@@ -68,21 +94,25 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     });
 
   it('When 2Checkout refunds part, then the rest, then the invoice is partially refunded with the amount, then refunded; a resent refund counts once', async () => {
-    const { id, refNo } = await paidInvoice();
+    const { id, refNo } = await completedInvoice();
     expect((await control(refNo, 'refund', { amount: '20.00' })).status).toBe(200);
     expect(await invoiceWhen(id, 'partially_refunded')).toMatchObject({
       refundedAmount: '20.00',
       statusReason: 'refunded 20.00 of 50.00 RUB',
     });
-    // The partial refund's IPN sent again, as from 2Checkout's Control Panel: it is the same notification.
+    // The partial refund's IPN sent again, as from 2Checkout's Control Panel: the same message (MESSAGE_ID) with a
+    // fresh IPN_DATE, so it is stored as another IPN; handled, it still counts once.
     const partial = sandbox.deliveries.find((d) => d.refNo === refNo && d.orderStatus === 'REFUND')!;
     const resent = (await (
       await fetch(`${sandbox.url}/api/ipn-deliveries/${partial.id}/resend`, { method: 'POST' })
-    ).json()) as { id: number };
-    await eventually(() =>
-      sandbox.deliveries.find((d) => d.id === resent.id)?.state === 'delivered' ? true : undefined,
+    ).json()) as { id: number; ipnDate: string };
+    expect(resent.ipnDate).not.toBe(partial.ipnDate);
+    const handled = await eventually(
+      async () => (await stack.db('ipn_events').where({ refno: refNo, ipn_date: resent.ipnDate }).first())?.outcome,
+      20_000,
+      'the resent refund IPN handled',
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    expect(handled).toBe('refund: partially_refunded');
     expect((await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json).toMatchObject({
       status: 'partially_refunded',
       refundedAmount: '20.00',
@@ -96,12 +126,12 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   });
 
   it('When a chargeback opens and is won, then the invoice is disputed, then paid again; a lost one is charged back', async () => {
-    const won = await paidInvoice();
+    const won = await completedInvoice();
     await control(won.refNo, 'chargeback', { resolution: 'OPEN' });
     await invoiceWhen(won.id, 'disputed');
     await control(won.refNo, 'chargeback', { resolution: 'WON' });
     await invoiceWhen(won.id, 'paid');
-    const lost = await paidInvoice();
+    const lost = await completedInvoice();
     await control(lost.refNo, 'chargeback', { resolution: 'OPEN' });
     await invoiceWhen(lost.id, 'disputed');
     await control(lost.refNo, 'chargeback', { resolution: 'LOST' });
@@ -109,14 +139,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   });
 
   it('When 2Checkout takes a payment but its IPNs never arrive, then reconciliation at expiry finds it and the invoice is paid', async () => {
-    const me = (await stack.call('GET', '/v1/merchant', { token: apiKey })).json;
-    const secrets = { secretKey: 'key', buyLinkSecretWord: 'word', name: 'Shop', ipnUrl: me.ipnUrl };
-    const tell = (dropIpns: boolean) =>
-      fetch(`${sandbox.url}/api/merchants/${me.twocheckout.merchantCode}`, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ ...secrets, dropIpns }),
-      });
+    const tell = (dropIpns: boolean) => tellSandbox({ dropIpns });
     await tell(true);
     try {
       clockOffsetMs = -57_000; // expiresIn 60 s from a clock 57 s behind: due in 3 s
@@ -129,10 +152,9 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       const order = [...sandbox.orders.values()].find((o) => o.externalReference === created.id)!;
       const paid = await invoiceWhen(created.id, 'paid');
       expect(paid).toMatchObject({ late: false, twocheckout: { refNo: order.refNo } });
-      expect(sandbox.deliveries.filter((d) => d.refNo === order.refNo).map((d) => d.state)).toEqual([
-        'dropped',
-        'dropped',
-      ]);
+      const states = sandbox.deliveries.filter((d) => d.refNo === order.refNo).map((d) => d.state);
+      expect(states.slice(0, 2)).toEqual(['dropped', 'dropped']); // PENDING, PAYMENT_AUTHORIZED (COMPLETE later)
+      expect(new Set(states)).toEqual(new Set(['dropped']));
       expect(await stack.db('ipn_events').where({ refno: order.refNo })).toEqual([]);
     } finally {
       clockOffsetMs = 0;
@@ -156,6 +178,45 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     expect(
       paid.events.filter((e: { type: string }) => e.type === 'status_changed').map((e: { to: string }) => e.to),
     ).toEqual(['processing', 'paid']);
+  });
+
+  it('When an invoice made 8 days ago is paid but its IPNs never arrive, then reconciliation at expiry still finds the order, older than the 7 days 2Checkout searches by default', async () => {
+    await tellSandbox({ dropIpns: true });
+    try {
+      clockOffsetMs = -57_000; // due in 3 s
+      const { json: created } = await stack.call('POST', '/v1/invoices', {
+        token: apiKey,
+        body: { productId, expiresIn: 60 },
+      });
+      clockOffsetMs = 0;
+      // made 8 days ago, and paid at 2Checkout then
+      const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+      await stack.db('invoices').where({ id: created.id }).update({ created_at: eightDaysAgo });
+      sandboxClockOffsetMs = -8 * 86_400_000 + 60_000;
+      await payOnSandbox(sandbox.url, created.checkoutUrl, { name: 'A B' });
+      sandboxClockOffsetMs = 0;
+      const order = [...sandbox.orders.values()].find((o) => o.externalReference === created.id)!;
+      expect(order.createdAt.getTime()).toBeLessThan(Date.now() - 7 * 86_400_000);
+      expect(await invoiceWhen(created.id, 'paid')).toMatchObject({ late: false, twocheckout: { refNo: order.refNo } });
+    } finally {
+      clockOffsetMs = 0;
+      sandboxClockOffsetMs = 0;
+      await tellSandbox({ dropIpns: false });
+    }
+  });
+
+  it('When 2Checkout adds 20% tax on top of the price, then the buyer pays 60.00 for the 50.00 invoice, and it is paid', async () => {
+    await tellSandbox({ taxPercent: 20 });
+    try {
+      const { id, refNo } = await paidInvoice();
+      expect(sandbox.orders.get(refNo)).toMatchObject({ netPrice: '50.00', vat: '10.00', grossPrice: '60.00' });
+      expect((await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json).toMatchObject({
+        status: 'paid',
+        amount: '50.00',
+      });
+    } finally {
+      await tellSandbox({ taxPercent: 0 });
+    }
   });
 
   it('When 2Checkout reverses a paid order, then the invoice fails', async () => {

@@ -1,59 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import knex from 'knex';
+import { removeEmbeddedPostgresData } from '../../lib/embedded-postgres';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
-import { freePort } from '../helpers/ports';
+import { isRunning, run, startOnFreePorts, type Watched } from '../helpers/processes';
 import { scrape } from '../helpers/prometheus';
 import { ROOT } from '../helpers/tools';
 
 /** `npm start`'s program, in one process (no npm, no tsx wrapper), so the PID we signal is the one that stops things. */
-function start(env: NodeJS.ProcessEnv): {
-  child: ChildProcess;
-  output: () => string;
-  waitFor(text: string): Promise<void>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+function start(env: NodeJS.ProcessEnv): Watched {
+  return run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', TEMPORAL_ADDRESS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
-  let output = '';
-  const listeners = new Set<() => void>();
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      listeners.forEach((l) => l());
-    });
-  }
-  return {
-    child,
-    output: () => output,
-    waitFor: (text) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (output.includes(text)) {
-            listeners.delete(check);
-            resolve();
-          }
-        };
-        child.once('exit', (code) => reject(new Error(`start exited (${code}) before "${text}":\n${output}`)));
-        listeners.add(check);
-        check();
-      }),
-  };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function stopWithCtrlC(child: ChildProcess): Promise<number | null> {
@@ -67,26 +30,10 @@ describe('npm start', () => {
 
   it('When started on a fresh data folder, then PostgreSQL, Temporal with its UI, the sandbox, the worker and the api come up and the demo merchant is paid; Ctrl-C stops every process; a restart keeps the data', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'payments-start-'));
-    const [pgPort, temporalPort, uiPort, apiPort, sandboxPort, workerMetricsPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    const env = {
-      DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(pgPort),
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      PORT: String(apiPort),
-      ADMIN_TOKEN: '',
-      SECRETS_KEY: '',
-      SANDBOX_PORT: String(sandboxPort),
-      TWOCHECKOUT_SANDBOX_URL: '',
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-    };
+    const { ports, env: onFreePorts } = await startOnFreePorts();
+    const { postgres: pgPort, temporal: temporalPort, temporalUi: uiPort, api: apiPort } = ports;
+    const { sandbox: sandboxPort, workerMetrics: workerMetricsPort } = ports;
+    const env = { ...onFreePorts, DATA_DIR: dataDir };
 
     // First run: everything from nothing.
     const first = start(env);
@@ -158,6 +105,24 @@ describe('npm start', () => {
     expect(Object.keys(customAttributes)).toEqual(
       expect.arrayContaining(Object.values(SEARCH_ATTRIBUTES).map((k) => k.name)),
     );
+    // A second sandbox merchant with an open invoice: after a restart, the sandbox must still know it.
+    const shop = await post('/v1/merchants', adminToken, {
+      name: 'Second shop',
+      twocheckout: {
+        merchantCode: 'SECONDSHOP',
+        secretKey: 'second-shop-secret-key',
+        buyLinkSecretWord: 'second-shop-buy-link-word',
+        environment: 'sandbox',
+        testOrders: true,
+      },
+    });
+    expect(shop.status).toBe(201);
+    const shopProduct = await post('/v1/products', shop.json.apiKey, { name: 'Tea', price: '5.00', currency: 'EUR' });
+    const openCheckout = (await fetch(`${api}/order/${shopProduct.json.id}`, { redirect: 'manual' })).headers.get(
+      'location',
+    )!;
+    expect((await fetch(openCheckout)).status).toBe(200);
+
     // A workflow with no worker stays open: after a restart it must still be there.
     const client = new WorkflowClient({ connection });
     await client.start('survivesRestart', { taskQueue: 'nobody-polls', workflowId: 'survives-restart' });
@@ -186,8 +151,15 @@ describe('npm start', () => {
     const described = await new WorkflowClient({ connection: again }).getHandle('survives-restart').describe();
     expect(described.status.name).toBe('RUNNING');
     await again.close();
+    // The sandbox kept its merchants, orders and IPN log (DATA_DIR/sandbox.json), as 2Checkout does.
+    expect((await fetch(openCheckout)).status).toBe(200);
+    const sandboxOrders = (await (await fetch(`http://127.0.0.1:${sandboxPort}/api/orders`)).json()) as {
+      data: { ExternalReference: string }[];
+    };
+    expect(sandboxOrders.data.map((o) => o.ExternalReference)).toContain(invoiceId);
     await stopWithCtrlC(second.child);
     expect(isRunning(second.child.pid!)).toBe(false);
+    await removeEmbeddedPostgresData(path.join(dataDir, 'postgres'));
     await rm(dataDir, { recursive: true, force: true });
   });
 });

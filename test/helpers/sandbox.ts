@@ -4,12 +4,12 @@ import type { Logger } from '../../lib/logger';
 import { createSandbox } from '../../sandbox/app';
 
 /** The 2Checkout sandbox on a free port, with its IPN retries and settle delays compressed. */
-export async function startSandbox(opts: { settleDelayMs?: number; logger?: Logger } = {}) {
+export async function startSandbox(opts: { settleDelayMs?: number; logger?: Logger; clock?: () => Date } = {}) {
   const sandbox = createSandbox({
     retryScale: 0.001,
     settleDelayMs: opts.settleDelayMs ?? 1500,
     fetch: globalThis.fetch,
-    clock: () => new Date(),
+    clock: opts.clock ?? (() => new Date()),
     ...(opts.logger && { logger: opts.logger }),
   });
   const server: Server = sandbox.app.listen(0, '127.0.0.1');

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import {
   buildDynamicBuyLink,
@@ -12,6 +11,7 @@ import {
 import { createSandbox, type Sandbox } from '../../sandbox/app';
 import { retryOffsetsMs } from '../../sandbox/ipn-sender';
 import { eventually } from '../helpers/eventually';
+import { listen } from '../helpers/listen';
 
 const MERCHANT = {
   merchantCode: '250000000009',
@@ -19,15 +19,6 @@ const MERCHANT = {
   buyLinkSecretWord: 'buy-link word',
   name: 'Shop',
 };
-
-async function listen(app: express.Express) {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
 
 describe('the 2Checkout sandbox, over HTTP', () => {
   let sandbox: Sandbox;
@@ -109,10 +100,21 @@ describe('the 2Checkout sandbox, over HTTP', () => {
   it('When an order is paid, then its IPNs carry 2Checkout fields in order, all three signatures verify, and receipts are accepted', async () => {
     const response = await pay(link(), '4111111111111111');
     expect(response.status).toBe(200); // no return-url on this link: the thank-you page
-    await eventually(() => (received.length === 2 ? true : undefined));
-    const [authorized, complete] = received;
-    expect([authorized!.get('ORDERSTATUS'), complete!.get('ORDERSTATUS')]).toEqual(['PAYMENT_AUTHORIZED', 'COMPLETE']);
+    await eventually(() => (received.length === 3 ? true : undefined));
+    const [pending, authorized, complete] = received;
+    // a card payment starts PENDING (fraud check pending), is authorized, then completes
+    expect(received.map((i) => i.get('ORDERSTATUS'))).toEqual(['PENDING', 'PAYMENT_AUTHORIZED', 'COMPLETE']);
+    expect([pending!.get('FRAUD_STATUS'), authorized!.get('FRAUD_STATUS')]).toEqual(['PENDING', 'APPROVED']);
     expect(complete!.fields.map((f) => f.name).slice(-3)).toEqual(['HASH', 'SIGNATURE_SHA2_256', 'SIGNATURE_SHA3_256']);
+    // as in 2Checkout's own IPN fixtures: MESSAGE_ID and MESSAGE_TYPE follow IPN_PGROUP_NAME[]; 8-digit product ids
+    const names = complete!.fields.map((f) => f.name);
+    expect(names.slice(names.indexOf('IPN_PGROUP_NAME'), names.indexOf('IPN_PGROUP_NAME') + 4)).toEqual([
+      'IPN_PGROUP_NAME',
+      'MESSAGE_ID',
+      'MESSAGE_TYPE',
+      'IPN_TOTAL',
+    ]);
+    expect(complete!.getAll('IPN_PID')).toEqual([expect.stringMatching(/^\d{8}$/)]);
     expect(complete!.get('FIRSTNAME')).toBe('Jürgen');
     for (const ipn of received) {
       expect(verifyIpnSignature(ipn, MERCHANT.secretKey, { allowMd5: false })).toEqual({
@@ -121,8 +123,13 @@ describe('the 2Checkout sandbox, over HTTP', () => {
       });
     }
     const refNo = complete!.get('REFNO')!;
-    const deliveries = sandbox.deliveries.filter((d) => d.refNo === refNo);
+    // the last receipt is checked just after the listener answered
+    const deliveries = await eventually(() => {
+      const ds = sandbox.deliveries.filter((d) => d.refNo === refNo);
+      return ds.every((d) => d.state !== 'pending') ? ds : undefined;
+    });
     expect(deliveries.map((d) => [d.state, d.attempts.length])).toEqual([
+      ['delivered', 1],
       ['delivered', 1],
       ['delivered', 1],
     ]);
@@ -133,12 +140,12 @@ describe('the 2Checkout sandbox, over HTTP', () => {
       n <= 3
         ? { status: 200, body: n === 1 ? 'OK' : buildReadReceipt(ipn, 'wrong key', 'sha3-256', new Date()) }
         : { status: 200, body: buildReadReceipt(ipn, MERCHANT.secretKey, 'sha3-256', new Date()) };
-    const response = await pay(link(), '4000000000000077'); // PENDING: one IPN now
+    const response = await pay(link({ orderExtRef: 'inv_retried' }), '4000000000000077'); // PENDING: one IPN now
     expect(response.status).toBe(200);
-    const delivery = await eventually(() => {
-      const d = sandbox.deliveries.find((x) => x.orderStatus === 'PENDING' && x.state === 'delivered');
-      return d;
-    });
+    const { refNo } = [...sandbox.orders.values()].find((o) => o.externalReference === 'inv_retried')!;
+    const delivery = await eventually(() =>
+      sandbox.deliveries.find((x) => x.refNo === refNo && x.orderStatus === 'PENDING' && x.state === 'delivered'),
+    );
     expect(delivery.attempts.map((a) => a.receiptOk)).toEqual([false, false, false, true]);
     expect(delivery.attempts[0]!.error).toBe('no valid read receipt in the response');
   });
@@ -168,23 +175,41 @@ describe('the 2Checkout sandbox, over HTTP', () => {
       secretKey: MERCHANT.secretKey,
       now: new Date(),
     });
-    const ok = await fetch(url, { headers: { [REST_AUTH_HEADER]: auth } });
-    expect(await ok.json()).toMatchObject({
+    const get = async () =>
+      (await (await fetch(url, { headers: { [REST_AUTH_HEADER]: auth } })).json()) as Record<string, unknown>;
+    // authorized at once, COMPLETE after the settle delay; amounts and OrderNo are JSON numbers
+    expect(await get()).toMatchObject({ Status: 'AUTHRECEIVED', ApproveStatus: 'OK' });
+    await eventually(async () => ((await get()).Status === 'COMPLETE' ? true : undefined));
+    expect(await get()).toMatchObject({
       RefNo: order.refNo,
+      OrderNo: expect.any(Number),
       ExternalReference: 'inv_rest',
       Status: 'COMPLETE',
-      GrossPrice: '50.00',
+      GrossPrice: 50,
+      NetPrice: 50,
       Currency: 'RUB',
     });
-    const search = await fetch(`${sandboxHttp.url}/rest/6.0/orders/?ExternalRefNo=inv_rest`, {
-      headers: { [REST_AUTH_HEADER]: auth },
-    });
-    expect(((await search.json()) as { Items: unknown[] }).Items).toHaveLength(1);
+    // MD5 authentication was retired on 15 August 2024
+    const md5 = buildRestAuthHeader({ ...MERCHANT, now: new Date(), algorithm: 'md5' });
+    const refused = await fetch(url, { headers: { [REST_AUTH_HEADER]: md5 } });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ message: expect.stringContaining('MD5 is no longer accepted') });
+    const search = async (query: string) => {
+      const r = await fetch(`${sandboxHttp.url}/rest/6.0/orders/?ExternalRefNo=inv_rest${query}`, {
+        headers: { [REST_AUTH_HEADER]: auth },
+      });
+      return ((await r.json()) as { Items: unknown[] }).Items;
+    };
+    // a test order (test=1 on the link) is found when test orders are asked for
+    expect(await search('')).toHaveLength(0);
+    expect(await search('&IncludeTestOrders=YES')).toHaveLength(1);
+    expect(await search('&IncludeTestOrders=ONLY')).toHaveLength(1);
   });
 
   it('When the merchant refunds part and then the rest, then REFUND IPNs carry negative totals and the order ends REFUND', async () => {
     await pay(link({ orderExtRef: 'inv_refund' }), '4111111111111111');
     const order = [...sandbox.orders.values()].find((o) => o.externalReference === 'inv_refund')!;
+    await eventually(() => (order.status === 'COMPLETE' ? true : undefined));
     const control = (action: string, body: unknown) =>
       fetch(`${sandboxHttp.url}/api/orders/${order.refNo}/${action}`, {
         method: 'POST',
