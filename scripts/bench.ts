@@ -16,6 +16,7 @@ import {
   type BenchContext,
   type Figure,
 } from './bench/scenarios';
+import { startBaseline, type Baseline } from './bench/baseline';
 import { runningStack, startBenchStack } from './bench/stack';
 
 const SCENARIOS = ['create', 'paid', 'ipn', 'waiting', 'expiry'] as const;
@@ -32,6 +33,7 @@ scenarios (default: all, in this order)
 
 a running stack instead of starting one (all of --api-url, --admin-token, --database-url, --sandbox-url):
   --worker-metrics-url http://…/metrics  --temporal-db path/to/temporal.db
+  --temporal-address host:port  (the trivial baseline's server: ours is reported as a ratio of it)
   --verbose   show the stack's own log lines`;
 
 async function main() {
@@ -55,6 +57,7 @@ async function main() {
       'sandbox-url': { type: 'string' },
       'worker-metrics-url': { type: 'string' },
       'temporal-db': { type: 'string' },
+      'temporal-address': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -83,13 +86,23 @@ async function main() {
         sandboxUrl: values['sandbox-url']!,
         ...(values['worker-metrics-url'] && { workerMetricsUrl: values['worker-metrics-url'] }),
         ...(values['temporal-db'] && { temporalDb: values['temporal-db'] }),
+        ...(values['temporal-address'] && { temporalAddress: values['temporal-address'] }),
       })
     : await startBenchStack({ maxCachedWorkflows, quiet: !values.verbose });
   const db = createDb(stack.databaseUrl);
   const figures: Figure[] = [];
   const started = new Date();
+  let baseline: Baseline | undefined;
   try {
-    const ctx: BenchContext = { stack, db, merchant: await benchMerchant(stack), figures, log };
+    baseline = stack.temporalAddress ? await startBaseline(stack.temporalAddress) : undefined;
+    const ctx: BenchContext = {
+      stack,
+      db,
+      merchant: await benchMerchant(stack),
+      figures,
+      log,
+      ...(baseline && { baseline }),
+    };
     let creationRate = 40;
     let shown = 0;
     for (const scenario of chosen) {
@@ -116,6 +129,7 @@ async function main() {
       shown = figures.length;
     }
   } finally {
+    await baseline?.stop();
     await db.destroy();
     await stack.stop();
   }

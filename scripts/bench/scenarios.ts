@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { startService } from '../../lib/child-process';
 import { ipnBodies, ipnSender, paced, saturate, type Latencies } from './load';
 import { cpuUse, fileSize, mib, ms, percentile, processTree } from './measure';
+import type { Baseline } from './baseline';
 import type { BenchStack } from './stack';
 
 /** One line of the results table. */
@@ -18,6 +19,8 @@ export interface BenchContext {
   readonly db: Knex;
   readonly merchant: { apiKey: string; merchantId: string; productId: string; secretKey: string };
   readonly figures: Figure[];
+  /** The trivial workflow on the same Temporal server, when the bench can reach it: ours is reported as a ratio. */
+  readonly baseline?: Baseline;
   log(message: string): void;
 }
 
@@ -123,6 +126,23 @@ export async function invoiceCreation(ctx: BenchContext, o: { seconds: number; c
     { scenario: s, measure: 'invoices with their checkout link in PostgreSQL', value: String(linked) },
     { scenario: s, measure: 'CPU by process (100% = one core)', value: cpu },
   );
+  if (ctx.baseline) {
+    ctx.log(`trivial plain start on the same server: ${o.concurrency} at a time for ${o.seconds} s…`);
+    const trivial = await ctx.baseline.creation(o.seconds, o.concurrency);
+    ctx.figures.push(
+      {
+        scenario: s,
+        measure: 'baseline: trivial workflow, plain start — /s, p50 / p99',
+        value: `${trivial.perSecond.toFixed(1)}/s, ${ms(trivial.p50)} / ${ms(trivial.p99)}`,
+      },
+      {
+        scenario: s,
+        measure: 'ours ÷ baseline (rate)',
+        value: (result.perSecond / trivial.perSecond).toFixed(2),
+        goal: '≥ 0.8',
+      },
+    );
+  }
   return result.perSecond;
 }
 
@@ -466,4 +486,21 @@ export async function massExpiry(
     },
     { scenario: s, measure: 'CPU by process meanwhile', value: cpu },
   );
+  if (ctx.baseline) {
+    ctx.log(`mass expiry baseline: ${o.count} trivial workflows whose timers fire together…`);
+    const trivial = await ctx.baseline.expiry(o.count, Math.max(rate, 20), o.timeoutSeconds);
+    ctx.figures.push(
+      {
+        scenario: s,
+        measure: 'baseline: trivial timer + one activity, all done after',
+        value: `${trivial.done} of ${o.count} after ${trivial.seconds.toFixed(1)} s`,
+      },
+      {
+        scenario: s,
+        measure: 'ours ÷ baseline (drain rate)',
+        value: left > 0 ? 'ours did not finish' : (trivial.seconds / Math.max(allExpiredAfter, 0.1)).toFixed(2),
+        goal: '≥ 0.8',
+      },
+    );
+  }
 }

@@ -14,6 +14,8 @@ export interface BenchStack {
   readonly workerMetricsUrl: string | null;
   /** Temporal's SQLite file (the dev server), when known. */
   readonly temporalDb: string | null;
+  /** Temporal's frontend, when known: the trivial baseline runs there too. */
+  readonly temporalAddress: string | null;
   readonly pid: number | null;
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startBenchStack(opts: { maxCachedWorkflows: number; quiet:
     sandboxUrl: `http://127.0.0.1:${PORTS.sandbox}`,
     workerMetricsUrl: `http://127.0.0.1:${PORTS.workerMetrics}/metrics`,
     temporalDb: path.join(dataDir, 'temporal.db'),
+    temporalAddress: `127.0.0.1:${PORTS.temporal}`,
     pid: service.pid,
     stop: () => service.stop(30_000),
   };
@@ -82,6 +85,7 @@ export function runningStack(o: {
   sandboxUrl: string;
   workerMetricsUrl?: string;
   temporalDb?: string;
+  temporalAddress?: string;
 }): BenchStack {
   return {
     apiUrl: o.apiUrl.replace(/\/+$/, ''),
@@ -90,6 +94,7 @@ export function runningStack(o: {
     sandboxUrl: o.sandboxUrl.replace(/\/+$/, ''),
     workerMetricsUrl: o.workerMetricsUrl ?? null,
     temporalDb: o.temporalDb ?? null,
+    temporalAddress: o.temporalAddress ?? null,
     pid: null,
     stop: () => Promise.resolve(),
   };

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { percentile } from './measure';
+
+const TASK_QUEUE = 'bench-trivial';
+
+/**
+ * A worker and a client for the trivial workflow (trivial-workflow.ts) on the stack's own Temporal server: what any
+ * workflow costs there, so that ours is reported as a ratio of it (absolute figures drift on shared machines).
+ */
+export async function startBaseline(temporalAddress: string) {
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  let touched = 0;
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('./trivial-workflow'),
+    activities: { touch: () => Promise.resolve(void touched++) },
+  });
+  const running = worker.run();
+  const start = (deadlineMs: number) =>
+    client.workflow.start('trivialInvoice', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `trivial-${randomUUID()}`,
+      args: [deadlineMs],
+    });
+
+  return {
+    /** Plain starts, `concurrency` at a time for `seconds`: starts per second and latency percentiles (ms). */
+    async creation(seconds: number, concurrency: number) {
+      const latencies: number[] = [];
+      const until = Date.now() + seconds * 1000;
+      const far = Date.now() + 365 * 86_400_000;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (Date.now() < until) {
+            const t = performance.now();
+            await start(far);
+            latencies.push(performance.now() - t);
+          }
+        }),
+      );
+      return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    },
+    /** `count` workflows whose timers fire at the same moment, each then one activity: seconds until all are done. */
+    async expiry(count: number, startRate: number, timeoutSeconds: number) {
+      const deadline = Date.now() + Math.ceil((count / startRate) * 1000) + 30_000;
+      const before = touched;
+      for (let i = 0; i < count; i += 50)
+        await Promise.all(Array.from({ length: Math.min(50, count - i) }, () => start(deadline)));
+      await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
+      while (touched - before < count && Date.now() - deadline < timeoutSeconds * 1000)
+        await new Promise((r) => setTimeout(r, 250));
+      return { done: touched - before, seconds: (Date.now() - deadline) / 1000 };
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export type Baseline = Awaited<ReturnType<typeof startBaseline>>;
