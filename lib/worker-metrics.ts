@@ -49,16 +49,20 @@ export async function serveMetrics(
   registry: Registry,
   port: number,
   host?: string,
+  /** More metrics in the text format, appended (the Temporal SDK's own). */
+  more?: () => Promise<string>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: the metrics are at /metrics\n');
       return;
     }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${String(err)}\n`),
-    );
+    Promise.all([registry.metrics(), more?.() ?? ''])
+      .then(([ours, theirs]) => `${ours}${theirs && !ours.endsWith('\n') ? '\n' : ''}${theirs}`)
+      .then(
+        (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${String(err)}\n`),
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel as TemporalLogLevel } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../lib/db';
@@ -13,10 +15,19 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = createLogger({ name: 'worker', level: config.logLevel });
-  installTemporalLogger(logger, config.logLevel);
+  // The SDK's own metrics (workflow cache, task latencies, polls) on a local port, served on ours with the rest.
+  const sdkMetricsPort = config.metricsPort ? await freeLocalPort() : undefined;
+  installTemporalRuntime(logger, config.logLevel, sdkMetricsPort);
   const metrics = createWorkerMetrics();
+  const sdkMetrics = async () =>
+    sdkMetricsPort === undefined
+      ? ''
+      : fetch(`http://127.0.0.1:${sdkMetricsPort}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
   const metricsServer = config.metricsPort
-    ? await serveMetrics(metrics.registry, config.metricsPort, '0.0.0.0')
+    ? await serveMetrics(metrics.registry, config.metricsPort, '0.0.0.0', sdkMetrics)
     : undefined;
   if (metricsServer) logger.info(`worker metrics on http://0.0.0.0:${config.metricsPort}/metrics`);
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporalConnection));
@@ -54,8 +65,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** The SDK's own lines (activity failures, worker state, Temporal core) as JSON through the same pino logger. */
-function installTemporalLogger(logger: Logger, level: LogLevel): void {
+/**
+ * The SDK's own lines (activity failures, worker state, Temporal core) as JSON through the same pino logger, and its
+ * metrics in Prometheus' format on 127.0.0.1:`metricsPort`.
+ */
+function installTemporalRuntime(logger: Logger, level: LogLevel, metricsPort: number | undefined): void {
   const temporal = logger.child({ component: 'temporal' });
   const levels: Record<LogLevel, TemporalLogLevel> = {
     fatal: 'ERROR',
@@ -71,7 +85,22 @@ function installTemporalLogger(logger: Logger, level: LogLevel): void {
       const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[l];
       temporal[method](meta ?? {}, message);
     }),
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      ...(metricsPort !== undefined && { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } }),
+    },
+  });
+}
+
+/** A port free on 127.0.0.1 now, for the SDK's metrics exporter (which needs a port number before it binds). */
+function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
   });
 }
 

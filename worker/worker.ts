@@ -1,6 +1,17 @@
+import { getHeapStatistics } from 'node:v8';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../workflows/shared';
+
+/**
+ * Workflows kept in memory between their tasks: an invoice run's state is small, but each cached run holds a share
+ * of the worker's V8 isolate; 1,000 cached runs measured about 0.8 GiB of RSS (BENCHMARKS.md). So a quarter of the
+ * heap limit at 1 MiB a run, between 100 and 5,000. A run that is not cached is replayed from its history: with a
+ * few dozen events per invoice run, that costs little.
+ */
+export function defaultMaxCachedWorkflows(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.max(100, Math.min(5_000, Math.floor(heapLimitBytes / 4 / (1 << 20))));
+}
 
 /** A worker for the invoice workflow with activities built from `deps` (the process, or a test). */
 export function createWorker(opts: {
@@ -16,6 +27,15 @@ export function createWorker(opts: {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(opts.deps),
-    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
+    // Workflow tasks are short (no regular activity on the create path, one activity per event); four pollers keep
+    // a 2-core worker busy without one long poll per idle slot on the server. The SDK spreads them between this
+    // worker's sticky queue and the shared one.
+    maxConcurrentWorkflowTaskPolls: 4,
+    maxConcurrentActivityTaskPolls: 4,
+    // When a burst of timers fires (mass expiry), a task waiting longer than this for this worker's sticky queue
+    // moves to the shared queue and is replayed elsewhere: 30 s rather than 10 s rides out a burst on one worker;
+    // after a worker dies, its runs move on within 30 s.
+    stickyQueueScheduleToStartTimeout: '30s',
   });
 }

@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { startService, type Service } from '../../lib/child-process';
-import { connectWhenReady, searchAttributeFlags } from '../../lib/temporal';
+import { connectWhenReady, devServerFlags } from '../../lib/temporal';
 import { SEARCH_ATTRIBUTES, workflowIdOf } from '../../workflows/shared';
 import type { Client } from '@temporalio/client';
 import { eventually } from './eventually';
@@ -40,7 +40,6 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
         server: {
           executable: { type: 'existing-path', path: TEMPORAL_CLI },
           searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-          extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
         },
       });
     } catch (err) {
@@ -66,9 +65,7 @@ export async function startTemporalProcess(dbFile: string, port: number): Promis
       dbFile,
       '--log-level',
       'error',
-      '--dynamic-config-value',
-      'frontend.enableExecuteMultiOperation=true',
-      ...searchAttributeFlags(),
+      ...devServerFlags(),
     ],
     { log: () => {} },
   );

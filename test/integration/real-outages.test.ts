@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startService, type Service } from '../../lib/child-process';
 import { removeEmbeddedPostgresData } from '../../lib/embedded-postgres';
 import { parseIpn, verifyReadReceipt } from '../../lib/twocheckout';
+import { workflowIdOf } from '../../workflows/shared';
 import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/ports';
 import { startStack, type Stack } from '../helpers/stack';
@@ -89,6 +90,25 @@ describe('IPNs while Temporal or PostgreSQL is really down', () => {
       'paid after Temporal came back',
     );
     expect(await stack.db('ipn_events').where({ refno: refNo }).first()).toMatchObject({ delivery_state: 'delivered' });
+  });
+
+  it('When the dev server is killed with SIGKILL and started again, then an open invoice is still waiting, and pays', async () => {
+    const { id, body } = await paidAtTwoCheckout();
+    const handle = stack.env.client.workflow.getHandle(workflowIdOf(id));
+    await eventually(async () =>
+      (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes) ? true : undefined,
+    );
+    // no goodbye: the SQLite file in WAL mode (synchronous=normal) must hold what was committed
+    process.kill(temporal.pid, 'SIGKILL');
+    await temporal.exited;
+    temporal = await startTemporal();
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    expect((await post(body)).status).toBe(200);
+    await eventually(
+      async () => ((await statusOf(id)) === 'paid' ? true : undefined),
+      90_000,
+      'paid after the dev server was killed',
+    );
   });
 
   it('When PostgreSQL is stopped, then the IPN gets 503 without a receipt; 2Checkout retries after it is back and it lands once', async () => {
