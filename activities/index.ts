@@ -1,7 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { invoiceActivities } from './invoices';
 import { janitorActivities } from './janitor';
-import { twoCheckoutActivities } from './twocheckout';
 import { webhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -9,7 +8,6 @@ export type { ActivityDeps } from './deps';
 /** Every activity of the invoice workflow, built from injected dependencies. */
 export const createActivities = (deps: ActivityDeps) => ({
   ...invoiceActivities(deps),
-  ...twoCheckoutActivities(deps),
   ...janitorActivities(deps),
   ...webhookActivities(deps),
 });

@@ -1,239 +1,411 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { loadMerchant, twoCheckoutEndpoints } from '../lib/merchants';
-import { fromMinorUnits } from '../lib/money';
-import { buildDynamicBuyLink, type BuyLinkItem } from '../lib/twocheckout';
-import { ALLOWED_FROM, REFUNDABLE } from '../workflows/decide';
-import { ERRORS, type InvoiceStatus } from '../workflows/shared';
+import { OPEN_STATUSES, type InvoiceRow, type InvoiceStatus } from '../lib/invoice';
+import {
+  ALLOWED_FROM,
+  chargebackTarget,
+  judgeIpn,
+  judgeOrder,
+  REFUNDABLE,
+  statusOf,
+  type InvoiceFacts,
+  type TwoCheckoutOrder,
+  type Verdict,
+} from '../lib/invoice/decide';
+import { startWebhook } from '../lib/invoice-client';
+import { loadMerchant } from '../lib/merchants';
+import { fromMinorUnits, toMinorUnits } from '../lib/money';
+import { parseIpn } from '../lib/twocheckout';
+import { ERRORS, twoCheckoutRetryDelayMs, type InvoiceOutcome } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
+import { twoCheckoutApi } from './twocheckout';
 
-export interface InvoiceRow {
-  id: string;
-  merchant_id: string;
-  product_id: string | null;
-  items: { name: string; unitPriceMinor: number; quantity: number }[];
-  amount_minor: number;
-  currency: string;
-  status: InvoiceStatus;
-  status_reason: string | null;
-  late: boolean;
-  refunded_minor: number;
-  expires_at: Date;
-  checkout_url: string | null;
-  twocheckout_refno: string | null;
-  twocheckout_order_no: string | null;
-  test_order: boolean | null;
-  customer_email: string | null;
-  external_id: string | null;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  paid_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** What the workflow needs to run an invoice; no secrets. */
-export interface OpenedInvoice {
-  readonly status: InvoiceStatus;
-  readonly reason: string | null;
-  readonly late: boolean;
-  readonly amountMinor: number;
-  readonly currency: string;
-  readonly expiresAt: string;
-  readonly checkoutUrl: string | null;
-  readonly refNo: string | null;
-  readonly acceptTestOrders: boolean;
-}
-
-export interface Transition {
-  readonly invoiceId: string;
+/** A status change to make, with what the audit trail records about it. */
+interface Change {
   readonly to: InvoiceStatus;
   readonly reason: string;
   readonly cause: string;
-  readonly late?: boolean;
-  readonly refNo?: string;
-  readonly orderNo?: string | null;
-  readonly testOrder?: boolean | null;
+  readonly order?: TwoCheckoutOrder | null;
   readonly ipnEventId?: number;
   readonly data?: Record<string, unknown>;
 }
 
-const ASCII_NAME = /^[\x20-\x3a\x3c-\x7e]+$/; // printable ASCII without ';'
+/** What an IPN states, read from its stored raw bytes: only a verified IPN of this invoice gets this far. */
+interface IpnFacts {
+  readonly refNo: string;
+  readonly orderStatus: string;
+  readonly ipnDate: string;
+  readonly testOrder: boolean;
+  /** IPN_TOTALGENERAL: negative on refunds and reversals. */
+  readonly total: string;
+  /** IPN_VAT of each line: tax 2Checkout added on top of the prices. */
+  readonly vat: readonly string[];
+  readonly currency: string;
+  readonly chargebackResolution: string;
+  /** The same when 2Checkout resends this IPN with a fresh IPN_DATE. */
+  readonly messageId: string | null;
+}
 
-export const invoiceActivities = ({ db, secretBox, sandboxUrl, publicUrl }: ActivityDeps) => ({
-  /**
-   * Reads the invoice for its workflow and, while it is awaiting payment without one, creates its signed
-   * ConvertPlus buy link (dynamic product, order-ext-ref = invoice id, signed expiration = the invoice's expiry).
-   */
-  async openInvoice(invoiceId: string): Promise<OpenedInvoice> {
+interface StoredIpn {
+  id: number;
+  merchant_id: string;
+  invoice_id: string | null;
+  verdict: string;
+  raw_body: Buffer;
+}
+
+/**
+ * The invoice workflow's activities (DESIGN.md §7): one per event. Each reads the stored facts, asks 2Checkout
+ * (retried by the activity's retry policy, the invoice saying meanwhile which attempt failed and when the next is),
+ * judges with lib/invoice/decide, and applies status, audit row and IPN outcome in one transaction. A status change
+ * the merchant wants announced starts its webhook workflow, once: its id is the audit row's.
+ */
+export const invoiceActivities = (deps: ActivityDeps) => {
+  const { db, secretBox, clock } = deps;
+  const twoCheckout = twoCheckoutApi(deps);
+
+  async function load(invoiceId: string) {
     const invoice = await db<InvoiceRow>('invoices').where({ id: invoiceId }).first();
     if (!invoice) throw ApplicationFailure.nonRetryable(`Invoice ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
     const merchant = await loadMerchant(db, secretBox, invoice.merchant_id);
     if (!merchant)
       throw ApplicationFailure.nonRetryable(`Merchant of ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
-
-    let checkoutUrl = invoice.checkout_url;
-    if (checkoutUrl === null && invoice.status === 'awaiting_payment') {
-      const url = buildDynamicBuyLink({
-        baseUrl: twoCheckoutEndpoints(merchant.environment, sandboxUrl).buyLinkUrl,
-        merchantCode: merchant.merchantCode,
-        buyLinkSecretWord: merchant.buyLinkSecretWord,
-        items: buyLinkItems(invoice),
-        currency: invoice.currency,
-        orderExtRef: invoice.id,
-        ...(invoice.customer_email !== null && { customerExtRef: invoice.customer_email }),
-        returnUrl: `${publicUrl}/pay/return?invoice=${encodeURIComponent(invoice.id)}`,
-        expiresAt: invoice.expires_at,
-        test: merchant.acceptTestOrders,
-      });
-      // A retried activity keeps the link saved first: the link the buyer may already hold.
-      await db.transaction(async (trx) => {
-        const saved = await trx('invoices')
-          .where({ id: invoiceId })
-          .whereNull('checkout_url')
-          .update({ checkout_url: url });
-        if (saved === 1) {
-          await trx('invoice_events').insert({
-            invoice_id: invoiceId,
-            type: 'checkout_link_created',
-            cause: `signed ConvertPlus link for 2Checkout merchant ${merchant.merchantCode} (${merchant.environment})`,
-            dedup_key: 'checkout_link_created',
-          });
-        }
-      });
-      checkoutUrl = (await db<InvoiceRow>('invoices').where({ id: invoiceId }).first('checkout_url'))!.checkout_url;
-    }
-    return {
-      status: invoice.status,
-      reason: invoice.status_reason,
-      late: invoice.late,
+    const facts: InvoiceFacts = {
+      invoiceId,
       amountMinor: invoice.amount_minor,
       currency: invoice.currency,
-      expiresAt: invoice.expires_at.toISOString(),
-      checkoutUrl,
-      refNo: invoice.twocheckout_refno,
       acceptTestOrders: merchant.acceptTestOrders,
     };
-  },
+    return { invoice, facts };
+  }
 
   /**
-   * Moves the invoice to `to` if it is in a status `to` may be reached from, and records why in the audit trail, in
-   * one transaction. Returns the status it is in afterwards: a retry after a commit finds the change already made.
+   * One question to 2Checkout. When it fails and will be asked again, the invoice says so in PostgreSQL (what
+   * failed, this attempt, when the next is), and the failure goes to the retry policy.
    */
-  async changeInvoiceStatus(t: Transition): Promise<StatusChange> {
-    return db.transaction(async (trx) => {
-      const before = await trx<InvoiceRow>('invoices')
-        .where({ id: t.invoiceId })
-        .forUpdate()
-        .first('status', 'late', 'merchant_id');
-      if (!before)
-        throw ApplicationFailure.nonRetryable(`Invoice ${t.invoiceId} does not exist`, ERRORS.invoiceNotFound);
-      const announce = await hasWebhooks(trx, before.merchant_id);
-      if (!ALLOWED_FROM[t.to].includes(before.status)) {
-        // Already there: a retry after this change committed. Its audit row is still the event to announce (once:
-        // the webhook's workflow id is the event id).
-        const done = before.status === t.to ? await lastChangeTo(trx, t.invoiceId, t.to) : null;
-        return { status: before.status, late: before.late, changed: false, auditEventId: done, announce };
+  async function ask<T>(invoiceId: string, question: () => Promise<T>): Promise<T> {
+    try {
+      const answer = await question();
+      await db('invoices').where({ id: invoiceId }).whereNotNull('waiting_reason').update({ waiting_reason: null });
+      return answer;
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.nonRetryable) throw err;
+      const { attempt } = Context.current().info;
+      const next = at(clock().getTime() + twoCheckoutRetryDelayMs(attempt));
+      await db('invoices')
+        .where({ id: invoiceId })
+        .update({ waiting_reason: `${err.message}; attempt ${attempt}, next at ${next}` });
+      throw err;
+    }
+  }
+
+  /** After the transaction: announce the change it recorded, if the merchant wants it (once per audit row). */
+  async function announced(result: Applied): Promise<InvoiceOutcome> {
+    if (result.announce !== null && deps.temporal)
+      await startWebhook(deps.temporal, result.announce, { id: result.invoiceId, merchant_id: result.merchantId });
+    return result.outcome;
+  }
+
+  return {
+    /**
+     * A stored IPN, named by the workflow's signal: nothing the signal might say is read. Only a verified IPN that
+     * names this invoice is acted on; anything else changes nothing.
+     */
+    async handleIpn(input: { invoiceId: string; ipnEventId: number }): Promise<InvoiceOutcome> {
+      const { invoice, facts } = await load(input.invoiceId);
+      const stored = await db<StoredIpn>('ipn_events').where({ id: input.ipnEventId }).first();
+      if (
+        !stored ||
+        stored.verdict !== 'verified' ||
+        stored.invoice_id !== invoice.id ||
+        stored.merchant_id !== invoice.merchant_id
+      )
+        return outcomeOf(invoice);
+      const ipn = ipnFactsOf(stored.raw_body);
+      const cause = `IPN ${ipn.orderStatus} for 2Checkout order ${ipn.refNo} (IPN_DATE ${ipn.ipnDate})`;
+      const fetchOrder = () => ask(invoice.id, () => twoCheckout.fetchOrder(invoice.merchant_id, ipn.refNo));
+
+      if (ipn.orderStatus === 'REFUND') {
+        const order = await fetchOrder();
+        const verdict = judgeOrder(order, facts);
+        if (verdict.kind === 'not_confirmed')
+          return recordOutcome(stored.id, invoice, `not_confirmed: ${verdict.reason}`);
+        return announced(await applyRefund(invoice.id, stored.id, ipn, cause));
       }
-      const late = t.late ?? before.late;
-      await trx('invoices')
-        .where({ id: t.invoiceId })
-        .whereIn('status', ALLOWED_FROM[t.to])
-        .update({
-          status: t.to,
-          status_reason: t.reason,
-          late,
-          updated_at: trx.fn.now(),
-          ...(t.to === 'paid' && { paid_at: trx.fn.now() }),
-          ...(t.refNo !== undefined && { twocheckout_refno: t.refNo }),
-          ...(t.orderNo != null && { twocheckout_order_no: t.orderNo }),
-          ...(t.testOrder != null && { test_order: t.testOrder }),
-        });
-      const [audit] = await trx('invoice_events')
-        .insert({
-          invoice_id: t.invoiceId,
-          type: 'status_changed',
-          from_status: before.status,
-          to_status: t.to,
-          cause: t.cause,
-          ipn_event_id: t.ipnEventId ?? null,
-          data: t.data === undefined ? null : JSON.stringify(t.data),
-        })
-        .returning<{ id: number }[]>('id');
-      return { status: t.to, late, changed: true, auditEventId: audit!.id, announce };
-    });
-  },
+      if (ipn.chargebackResolution !== 'NONE' && ipn.chargebackResolution !== '') {
+        const order = await fetchOrder();
+        const verdict = judgeOrder(order, facts);
+        if (verdict.kind === 'not_confirmed')
+          return recordOutcome(stored.id, invoice, `not_confirmed: ${verdict.reason}`);
+        const to = chargebackTarget(ipn.chargebackResolution);
+        const change: Change | null =
+          to === null
+            ? null
+            : {
+                to,
+                reason: `chargeback ${ipn.chargebackResolution} on 2Checkout order ${ipn.refNo}`,
+                cause,
+                ipnEventId: stored.id,
+                data: { chargeback: ipn.chargebackResolution },
+              };
+        return announced(await apply(invoice.id, change, { ipnEventId: stored.id, label: 'chargeback' }));
+      }
+      const suspicious = judgeIpn(ipn, facts);
+      const order = suspicious ? null : await fetchOrder();
+      const verdict = suspicious ?? judgeOrder(order, facts, ipn.testOrder);
+      return announced(
+        await apply(invoice.id, changeFor(verdict, order, cause, stored.id), {
+          ipnEventId: stored.id,
+          label: verdict.kind,
+          reason: verdict.reason,
+        }),
+      );
+    },
+
+    /**
+     * At expiry, hourly while a payment is in flight, and when the janitor nudges: every order 2Checkout holds for
+     * the invoice decides (§3); with none paid or pending, an invoice past its expiry expires.
+     */
+    async reconcileInvoice(input: { invoiceId: string }): Promise<InvoiceOutcome> {
+      const { invoice, facts } = await load(input.invoiceId);
+      if (!OPEN_STATUSES.includes(invoice.status)) return outcomeOf(invoice);
+      const orders = await ask(invoice.id, () => twoCheckout.findOrdersOfInvoice(invoice.merchant_id, invoice.id));
+      const rank = (v: Verdict) => ['paid', 'needs_review', 'in_flight', 'failed'].indexOf(v.kind);
+      const best = orders
+        .map((order) => ({ order, verdict: judgeOrder(order, facts) }))
+        .filter((j) => rank(j.verdict) >= 0)
+        .sort((a, b) => rank(a.verdict) - rank(b.verdict))[0];
+      if (best) {
+        const cause = `reconciliation: GET /orders/?ExternalRefNo=${invoice.id}`;
+        return announced(await apply(invoice.id, changeFor(best.verdict, best.order, cause)));
+      }
+      if (invoice.status === 'awaiting_payment' && clock() >= invoice.expires_at) {
+        const change: Change = {
+          to: 'expired',
+          reason: 'expired: no payment before the deadline, none found at 2Checkout',
+          cause: 'expiry timer',
+        };
+        return announced(await apply(invoice.id, change));
+      }
+      return outcomeOf(invoice);
+    },
+
+    /** The merchant cancels: only an invoice still awaiting payment (the workflow's update validated it too). */
+    async cancelInvoice(input: { invoiceId: string; reason?: string }): Promise<InvoiceOutcome> {
+      const change: Change = {
+        to: 'canceled',
+        reason: input.reason ? `canceled by the merchant: ${input.reason}` : 'canceled by the merchant',
+        cause: 'merchant: POST /v1/invoices/{id}/cancel',
+      };
+      const result = await apply(input.invoiceId, change);
+      if (result.outcome.status !== 'canceled')
+        throw ApplicationFailure.nonRetryable(`Invoice is ${result.outcome.status}`, ERRORS.notCancelable);
+      return announced(result);
+    },
+  };
+
+  /** The IPN's outcome, for the IPN log, when nothing else is written. */
+  async function recordOutcome(ipnEventId: number, invoice: InvoiceRow, outcome: string): Promise<InvoiceOutcome> {
+    await db('ipn_events').where({ id: ipnEventId }).update({ outcome, outcome_at: db.fn.now() });
+    return outcomeOf(invoice);
+  }
 
   /**
-   * Adds a refund 2Checkout reported to a paid invoice: `partially_refunded` with the total refunded so far, or
-   * `refunded` once it reaches the invoice amount. Counted once per IPN, however often the activity runs.
+   * In one transaction: the status change if the invoice is in a status it may come from, its audit row, and the
+   * IPN's outcome. Run again after a commit (a retried activity), it changes nothing and names the same audit row.
    */
-  async recordRefund(r: {
-    invoiceId: string;
-    ipnEventId: number;
-    /** Which refund this is: 2Checkout's order and MESSAGE_ID, the same in every resend of its IPN. */
-    refundKey: string;
-    amountMinor: number;
-    cause: string;
-  }): Promise<StatusChange & { refundedMinor: number }> {
+  async function apply(
+    invoiceId: string,
+    change: Change | null,
+    ipn?: { ipnEventId: number; label: string; reason?: string },
+  ): Promise<Applied> {
     return db.transaction(async (trx) => {
-      const invoice = await trx<InvoiceRow>('invoices').where({ id: r.invoiceId }).forUpdate().first();
-      if (!invoice)
-        throw ApplicationFailure.nonRetryable(`Invoice ${r.invoiceId} does not exist`, ERRORS.invoiceNotFound);
-      const announce = await hasWebhooks(trx, invoice.merchant_id);
-      const counted = await trx('invoice_events')
-        .where({ invoice_id: r.invoiceId, dedup_key: `refund:${r.refundKey}` })
-        .first<{ id: number } | undefined>('id');
-      // This IPN's refund is already counted; a retry after the commit still learns which event announces it.
-      const unchanged = {
-        status: invoice.status,
-        late: invoice.late,
-        refundedMinor: invoice.refunded_minor,
-        changed: false,
-        auditEventId: counted?.id ?? null,
-        announce,
+      const before = (await trx<InvoiceRow>('invoices').where({ id: invoiceId }).forUpdate().first())!;
+      const announce = await hasWebhooks(trx, before.merchant_id);
+      let after = before;
+      let audit: number | null = null;
+      if (change && change.to !== before.status && ALLOWED_FROM[change.to].includes(before.status)) {
+        const late =
+          change.to === 'paid'
+            ? before.status === 'expired' || before.status === 'canceled' || before.late
+            : before.late;
+        const order = change.order;
+        const [updated] = await trx<InvoiceRow>('invoices')
+          .where({ id: invoiceId })
+          .update({
+            status: change.to,
+            status_reason: change.reason,
+            late,
+            revision: before.revision + 1,
+            updated_at: trx.fn.now(),
+            ...(change.to === 'paid' && { paid_at: trx.fn.now() }),
+            ...(order && { twocheckout_refno: order.refNo }),
+            ...(order?.orderNo != null && { twocheckout_order_no: order.orderNo }),
+            ...(order?.testOrder != null && { test_order: order.testOrder }),
+          })
+          .returning('*');
+        after = updated!;
+        const [row] = await trx('invoice_events')
+          .insert({
+            invoice_id: invoiceId,
+            type: 'status_changed',
+            from_status: before.status,
+            to_status: change.to,
+            cause: change.cause,
+            ipn_event_id: change.ipnEventId ?? null,
+            data: JSON.stringify({ ...(change.order !== undefined && { order: change.order }), ...change.data }),
+            dedup_key: `status:${before.revision + 1}`,
+          })
+          .returning<{ id: number }[]>('id');
+        audit = row!.id;
+      } else if (change && change.to === before.status) {
+        // made by an earlier attempt of this activity whose answer was lost: announce it still (once, by its id)
+        audit = (await lastChangeTo(trx, invoiceId, change.to)) ?? null;
+      }
+      if (ipn) {
+        // the status the IPN leads to, when it is in effect (now, or by an earlier attempt); otherwise why not
+        const inEffect = change?.to === after.status || ipn.reason === undefined;
+        const outcome = `${ipn.label}: ${inEffect ? after.status : ipn.reason}`;
+        await trx('ipn_events').where({ id: ipn.ipnEventId }).update({ outcome, outcome_at: trx.fn.now() });
+      }
+      return {
+        invoiceId,
+        merchantId: before.merchant_id,
+        outcome: outcomeOf(after),
+        announce: announce ? audit : null,
       };
-      if (counted) return unchanged;
-      if (!REFUNDABLE.includes(invoice.status) || r.amountMinor <= 0) return unchanged;
-      const refundedMinor = Math.min(invoice.amount_minor, invoice.refunded_minor + r.amountMinor);
+    });
+  }
+
+  /**
+   * A refund 2Checkout reported, counted once per refund (2Checkout's MESSAGE_ID, the same in every resend of its
+   * IPN): `partially_refunded` with the total so far, or `refunded` once it reaches the invoice amount.
+   */
+  async function applyRefund(invoiceId: string, ipnEventId: number, ipn: IpnFacts, cause: string): Promise<Applied> {
+    const refundKey = ipn.messageId ? `${ipn.refNo}:${ipn.messageId}` : `ipn:${ipnEventId}`;
+    return db.transaction(async (trx) => {
+      const invoice = (await trx<InvoiceRow>('invoices').where({ id: invoiceId }).forUpdate().first())!;
+      const announce = await hasWebhooks(trx, invoice.merchant_id);
+      const outcome = async (text: string, after: InvoiceRow, audit: number | null): Promise<Applied> => {
+        await trx('ipn_events').where({ id: ipnEventId }).update({ outcome: text, outcome_at: trx.fn.now() });
+        return {
+          invoiceId,
+          merchantId: invoice.merchant_id,
+          outcome: outcomeOf(after),
+          announce: announce ? audit : null,
+        };
+      };
+      let amountMinor = 0;
+      try {
+        amountMinor = -toMinorUnits(ipn.total, invoice.currency);
+      } catch {
+        // unreadable: below
+      }
+      if (ipn.currency !== invoice.currency || amountMinor <= 0) {
+        if (!ALLOWED_FROM.needs_review.includes(invoice.status))
+          return outcome(`refund: ${invoice.status}`, invoice, null);
+        const [after] = await trx<InvoiceRow>('invoices')
+          .where({ id: invoiceId })
+          .update({
+            status: 'needs_review',
+            status_reason: `refund IPN with an unreadable amount: ${ipn.total} ${ipn.currency}`,
+            revision: invoice.revision + 1,
+            updated_at: trx.fn.now(),
+          })
+          .returning('*');
+        const [row] = await trx('invoice_events')
+          .insert({
+            invoice_id: invoiceId,
+            type: 'status_changed',
+            from_status: invoice.status,
+            to_status: 'needs_review',
+            cause,
+            ipn_event_id: ipnEventId,
+            dedup_key: `status:${invoice.revision + 1}`,
+          })
+          .returning<{ id: number }[]>('id');
+        return outcome(`needs_review: ${after!.status}`, after!, row!.id);
+      }
+      const counted = await trx('invoice_events')
+        .where({ invoice_id: invoiceId, dedup_key: `refund:${refundKey}` })
+        .first<{ id: number } | undefined>('id');
+      // Counted already, by a resend of this IPN or an earlier attempt; that row still announces it (once).
+      if (counted) return outcome(`refund: ${invoice.status}`, invoice, counted.id);
+      if (!REFUNDABLE.includes(invoice.status)) return outcome(`refund: ${invoice.status}`, invoice, null);
+      const refundedMinor = Math.min(invoice.amount_minor, invoice.refunded_minor + amountMinor);
       const status: InvoiceStatus = refundedMinor >= invoice.amount_minor ? 'refunded' : 'partially_refunded';
-      const inserted: { id: number }[] = await trx('invoice_events')
+      const [row] = await trx('invoice_events')
         .insert({
-          invoice_id: r.invoiceId,
+          invoice_id: invoiceId,
           type: 'refund',
           from_status: invoice.status,
           to_status: status,
-          cause: r.cause,
-          ipn_event_id: r.ipnEventId,
-          data: JSON.stringify({ amountMinor: r.amountMinor, refundedMinor }),
-          dedup_key: `refund:${r.refundKey}`,
+          cause,
+          ipn_event_id: ipnEventId,
+          data: JSON.stringify({ amountMinor, refundedMinor }),
+          dedup_key: `refund:${refundKey}`,
         })
-        .onConflict(['invoice_id', 'dedup_key'])
-        .ignore()
-        .returning('id');
-      if (inserted.length === 0) return unchanged;
+        .returning<{ id: number }[]>('id');
       const reason = `refunded ${fromMinorUnits(refundedMinor, invoice.currency)} of ${fromMinorUnits(invoice.amount_minor, invoice.currency)} ${invoice.currency}`;
-      await trx('invoices')
-        .where({ id: r.invoiceId })
-        .update({ status, refunded_minor: refundedMinor, status_reason: reason, updated_at: trx.fn.now() });
-      return { status, late: invoice.late, refundedMinor, changed: true, auditEventId: inserted[0]!.id, announce };
+      const [after] = await trx<InvoiceRow>('invoices')
+        .where({ id: invoiceId })
+        .update({
+          status,
+          refunded_minor: refundedMinor,
+          status_reason: reason,
+          revision: invoice.revision + 1,
+          updated_at: trx.fn.now(),
+        })
+        .returning('*');
+      return outcome(`refund: ${status}`, after!, row!.id);
     });
-  },
+  }
+};
 
-  /** Records what the workflow did with a stored IPN, for the IPN log. */
-  async recordIpnOutcome(ipnEventId: number, outcome: string): Promise<void> {
-    await db('ipn_events').where({ id: ipnEventId }).update({ outcome, outcome_at: db.fn.now() });
-  },
-});
+interface Applied {
+  readonly invoiceId: string;
+  readonly merchantId: string;
+  readonly outcome: InvoiceOutcome;
+  /** The audit row to announce by webhook, or null. */
+  readonly announce: number | null;
+}
 
-/** What a status change did; `auditEventId` is the audit-trail row recording it, null when nothing changed. */
-export interface StatusChange {
-  readonly status: InvoiceStatus;
-  readonly late: boolean;
-  readonly changed: boolean;
-  readonly auditEventId: number | null;
-  /** The merchant has a webhook URL: the change is to be announced. */
-  readonly announce: boolean;
+/** The change a verdict of 2Checkout's API asks for; whether it applies is decided against the locked row. */
+function changeFor(
+  verdict: Verdict,
+  order: TwoCheckoutOrder | null,
+  cause: string,
+  ipnEventId?: number,
+): Change | null {
+  const to = statusOf(verdict);
+  if (to === null) return null;
+  return {
+    to,
+    reason: verdict.reason,
+    cause,
+    order,
+    ...(ipnEventId !== undefined && { ipnEventId }),
+    data: { verdict: verdict.kind },
+  };
+}
+
+function outcomeOf(invoice: InvoiceRow): InvoiceOutcome {
+  return { status: invoice.status, late: invoice.late, refNo: invoice.twocheckout_refno, revision: invoice.revision };
+}
+
+function ipnFactsOf(rawBody: Buffer): IpnFacts {
+  const ipn = parseIpn(rawBody);
+  return {
+    refNo: ipn.get('REFNO') ?? '',
+    orderStatus: ipn.get('ORDERSTATUS') ?? '',
+    ipnDate: ipn.get('IPN_DATE') ?? '',
+    testOrder: ipn.get('TEST_ORDER') === '1',
+    total: ipn.get('IPN_TOTALGENERAL') ?? '',
+    vat: ipn.getAll('IPN_VAT'),
+    currency: ipn.get('CURRENCY') ?? '',
+    chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
+    messageId: ipn.get('MESSAGE_ID') || null,
+  };
 }
 
 async function hasWebhooks(trx: Knex.Transaction, merchantId: string): Promise<boolean> {
@@ -251,16 +423,7 @@ async function lastChangeTo(trx: Knex.Transaction, invoiceId: string, to: Invoic
   return row?.id ?? null;
 }
 
-/** Item lines when every name is plain ASCII; otherwise one line for the invoice (see README, buy links). */
-function buyLinkItems(invoice: InvoiceRow): BuyLinkItem[] {
-  if (invoice.items.every((i) => ASCII_NAME.test(i.name))) {
-    return invoice.items.map((i) => ({
-      name: i.name,
-      price: fromMinorUnits(i.unitPriceMinor, invoice.currency),
-      quantity: i.quantity,
-    }));
-  }
-  return [
-    { name: `Invoice ${invoice.id}`, price: fromMinorUnits(invoice.amount_minor, invoice.currency), quantity: 1 },
-  ];
+/** A moment as people read it in a status reason: UTC, to the second. */
+function at(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

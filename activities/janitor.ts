@@ -1,7 +1,6 @@
-import { recheckInvoice } from '../lib/invoice-client';
-import { DEFAULT_GRACE_PERIOD_MS } from '../workflows/shared';
+import { loadInvoiceRun, recheckInvoice } from '../lib/invoice-client';
+import type { InvoiceRow } from '../lib/invoice';
 import type { ActivityDeps } from './deps';
-import type { InvoiceRow } from './invoices';
 
 const BATCH = 500;
 
@@ -26,8 +25,8 @@ export const janitorActivities = ({ db, temporal }: ActivityDeps) => ({
 
   /** Nudges one invoice's workflow (signal-with-start: a closed one gets a new run). */
   async recheckInvoice(invoiceId: string): Promise<void> {
-    const invoice = await db<InvoiceRow>('invoices').where({ id: invoiceId }).first();
+    const invoice = await loadInvoiceRun(db, invoiceId);
     if (!invoice || !temporal) return;
-    await recheckInvoice(temporal, invoice, DEFAULT_GRACE_PERIOD_MS);
+    await recheckInvoice(temporal, invoice);
   },
 });

@@ -3,14 +3,20 @@ import { loadMerchant, twoCheckoutEndpoints, type Merchant } from '../lib/mercha
 import { MoneyError, toMinorUnits } from '../lib/money';
 import type { TwoCheckoutOutcome } from '../lib/worker-metrics';
 import { buildRestAuthHeader, REST_AUTH_HEADER } from '../lib/twocheckout';
-import type { TwoCheckoutOrder } from '../workflows/decide';
+import type { TwoCheckoutOrder } from '../lib/invoice/decide';
 import { ERRORS } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 
 const TIMEOUT_MS = 15_000;
 const SEARCH_PAGE_SIZE = 200;
+/** 10,000 orders for one invoice is beyond any real case: a bound, not a limit. */
+const MAX_SEARCH_PAGES = 50;
 
-export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
+/**
+ * 2Checkout's REST API 6.0 for one merchant's orders, as the invoice activities ask it. A failure is an
+ * ApplicationFailure: retryable (unreachable, refused: the activity's retry policy asks again) or not.
+ */
+export const twoCheckoutApi = ({ db, secretBox, sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
   /**
    * `restGetUntimed`, counted and timed by outcome (the time includes reading the merchant's settings, one primary-key
    * look-up): each non-ok request is one the workflow retries.
@@ -74,8 +80,8 @@ export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock,
 
   return {
     /** 2Checkout's view of one order (`GET /orders/{RefNo}/`), or null when it has none. */
-    async fetchTwoCheckoutOrder(input: { merchantId: string; refNo: string }): Promise<TwoCheckoutOrder | null> {
-      const body = await restGet(input.merchantId, `/orders/${encodeURIComponent(input.refNo)}/`);
+    async fetchOrder(merchantId: string, refNo: string): Promise<TwoCheckoutOrder | null> {
+      const body = await restGet(merchantId, `/orders/${encodeURIComponent(refNo)}/`);
       return body === undefined ? null : toOrder(body);
     },
 
@@ -84,21 +90,18 @@ export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock,
      * date 2Checkout searches the last 7 days only, and an invoice lives up to 90: the search starts the day before
      * the invoice was made (any server time zone), and includes test orders for merchants that accept them.
      */
-    async findTwoCheckoutOrdersOfInvoice(input: {
-      merchantId: string;
-      invoiceId: string;
-    }): Promise<TwoCheckoutOrder[]> {
+    async findOrdersOfInvoice(merchantId: string, invoiceId: string): Promise<TwoCheckoutOrder[]> {
       const invoice = await db('invoices')
         .join('merchants', 'merchants.id', 'invoices.merchant_id')
-        .where({ 'invoices.id': input.invoiceId })
+        .where({ 'invoices.id': invoiceId })
         .first<{ created_at: Date; accept_test_orders: boolean } | undefined>(
           'invoices.created_at',
           'merchants.accept_test_orders',
         );
       if (!invoice)
-        throw ApplicationFailure.nonRetryable(`Invoice ${input.invoiceId} does not exist`, ERRORS.invoiceNotFound);
+        throw ApplicationFailure.nonRetryable(`Invoice ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
       const search = new URLSearchParams({
-        ExternalRefNo: input.invoiceId,
+        ExternalRefNo: invoiceId,
         StartDate: new Date(invoice.created_at.getTime() - 86_400_000).toISOString().slice(0, 10),
         IncludeTestOrders: invoice.accept_test_orders ? 'YES' : 'NO',
         Limit: String(SEARCH_PAGE_SIZE),
@@ -106,14 +109,14 @@ export const twoCheckoutActivities = ({ db, secretBox, sandboxUrl, fetch, clock,
       const orders: TwoCheckoutOrder[] = [];
       for (let page = 1; ; page++) {
         search.set('Page', String(page));
-        const body = await restGet(input.merchantId, `/orders/?${search.toString()}`);
+        const body = await restGet(merchantId, `/orders/?${search.toString()}`);
         const items: unknown[] = Array.isArray(body)
           ? body
           : isRecord(body) && Array.isArray(body.Items)
             ? body.Items
             : [];
         orders.push(...items.map(toOrder));
-        if (items.length < SEARCH_PAGE_SIZE || page >= 50) return orders;
+        if (items.length < SEARCH_PAGE_SIZE || page === MAX_SEARCH_PAGES) return orders;
       }
     },
   };

@@ -5,7 +5,7 @@ import { sealContext, type MerchantRow } from '../lib/merchants';
 import { WEBHOOK_SIGNATURE_HEADER, webhookSignature } from '../lib/webhooks';
 import { DEFAULT_WEBHOOK_POLICY, ERRORS, webhookEventId, type WebhookEvent } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
-import type { InvoiceRow } from './invoices';
+import type { InvoiceRow } from '../lib/invoice';
 
 /** How long one POST to the merchant may take; a slower endpoint counts as a failed attempt. */
 const SEND_TIMEOUT_MS = 10_000;

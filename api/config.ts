@@ -30,8 +30,6 @@ export const schema = z.object({
         .max(90 * 86400),
     )
     .default(86400),
-  /** How long an invoice's workflow keeps listening for late events once settled, in seconds (2Checkout: 2 days). */
-  INVOICE_GRACE_PERIOD: fields.optional(z.coerce.number().int().min(1)).default(2 * 86400),
   /** Largest IPN body accepted, in bytes. */
   IPN_BODY_LIMIT: fields.optional(z.coerce.number().int().min(1024)).default(256 * 1024),
   /** How often stored IPNs not yet delivered to their workflow are retried, in milliseconds. */
@@ -58,7 +56,6 @@ export function loadApiConfig(env: Env) {
     adminToken: c.ADMIN_TOKEN,
     secretsKey: c.SECRETS_KEY,
     invoiceExpiresInSeconds: c.INVOICE_EXPIRES_IN,
-    gracePeriodMs: c.INVOICE_GRACE_PERIOD * 1000,
     ipnBodyLimit: c.IPN_BODY_LIMIT,
     ipnRelayIntervalMs: c.IPN_RELAY_INTERVAL_MS,
     sandboxUrl: c.TWOCHECKOUT_SANDBOX_URL.replace(/\/+$/, ''),

@@ -1,5 +1,5 @@
 /** The dashboard's HTML: plain server-rendered pages, every value escaped, no script. */
-import type { InvoiceRow } from '../activities/invoices';
+import type { InvoiceRow } from '../lib/invoice';
 import type { CheckResult } from '../lib/connection-check';
 import { escapeHtml as esc } from '../lib/html';
 import type { MerchantRow } from '../lib/merchants';

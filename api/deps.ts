@@ -15,7 +15,6 @@ export interface ApiDeps {
     | 'publicUrl'
     | 'adminToken'
     | 'invoiceExpiresInSeconds'
-    | 'gracePeriodMs'
     | 'ipnBodyLimit'
     | 'temporalNamespace'
     | 'sandboxUrl'

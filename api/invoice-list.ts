@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { InvoiceRow } from '../activities/invoices';
+import type { InvoiceRow } from '../lib/invoice';
 import type { InvoiceStatus } from '../workflows/shared';
 import { HttpError } from './errors';
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
-import type { InvoiceRow } from '../activities/invoices';
+import { checkoutLinkOf } from '../lib/checkout-link';
+import type { InvoiceRow } from '../lib/invoice';
 import { newId } from '../lib/ids';
-import type { MerchantRow } from '../lib/merchants';
+import { openMerchant, type MerchantRow } from '../lib/merchants';
 import { toMinorUnits } from '../lib/money';
 import type { ApiDeps } from './deps';
 import { HttpError, notFound } from './errors';
@@ -13,9 +14,10 @@ import { startInvoiceWorkflow } from '../lib/invoice-client';
 type Item = InvoiceRow['items'][number];
 
 /**
- * Creates an invoice and starts its workflow, which signs the checkout link. With an Idempotency-Key, the same key
- * and body give the same invoice; the same key with another body is refused (409). Returns the invoice row with
- * its checkout link, and whether it was created now.
+ * Creates an invoice with its signed checkout link (one transaction), then starts its workflow: one plain start,
+ * the cheapest for Temporal (README: "Creating an invoice"). With an Idempotency-Key, the same key and body give the
+ * same invoice; the same key with another body is refused (409). Returns the invoice row, and whether it was created
+ * now.
  */
 export async function createInvoice(
   deps: ApiDeps,
@@ -28,7 +30,7 @@ export async function createInvoice(
   const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
   if (idempotencyKey !== undefined) {
     const existing = await findByKey(deps, merchant.id, idempotencyKey);
-    if (existing) return { invoice: await replay(deps, existing, requestHash), created: false };
+    if (existing) return { invoice: await replay(deps, merchant, existing, requestHash), created: false };
   }
 
   const { items, currency, productId } = await resolveItems(deps, merchant, body);
@@ -37,65 +39,90 @@ export async function createInvoice(
   const now = deps.clock();
   const expiresIn = body.expiresIn ?? deps.config.invoiceExpiresInSeconds;
   const expiresAt = new Date(now.getTime() + expiresIn * 1000);
-  const [inserted] = await deps
-    .db<InvoiceRow>('invoices')
-    .insert({
-      id: newId('inv'),
-      merchant_id: merchant.id,
-      product_id: productId,
-      items: JSON.stringify(items) as unknown as Item[],
+  const id = newId('inv');
+  const checkoutUrl = checkoutLinkOf(
+    {
+      id,
+      items,
       amount_minor: amountMinor,
       currency,
-      expires_at: expiresAt,
-      status_reason: `waiting for payment until ${expiresAt.toISOString()}`,
       customer_email: body.customerEmail ?? null,
-      external_id: body.externalId ?? null,
-      idempotency_key: idempotencyKey ?? null,
-      request_hash: requestHash,
-    })
-    .onConflict(['merchant_id', 'idempotency_key'])
-    .ignore()
-    .returning('*');
+      expires_at: expiresAt,
+    },
+    openMerchant(merchant, deps.secretBox),
+    deps.config,
+  );
+  const inserted = await deps.db.transaction(async (trx) => {
+    const [row] = await trx<InvoiceRow>('invoices')
+      .insert({
+        id,
+        merchant_id: merchant.id,
+        product_id: productId,
+        items: JSON.stringify(items) as unknown as Item[],
+        amount_minor: amountMinor,
+        currency,
+        expires_at: expiresAt,
+        status_reason: `waiting for payment until ${expiresAt.toISOString()}`,
+        checkout_url: checkoutUrl,
+        customer_email: body.customerEmail ?? null,
+        external_id: body.externalId ?? null,
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: requestHash,
+      })
+      .onConflict(['merchant_id', 'idempotency_key'])
+      .ignore()
+      .returning('*');
+    if (!row) return undefined;
+    await trx('invoice_events').insert([
+      { invoice_id: row.id, type: 'created', to_status: row.status, cause: source },
+      {
+        invoice_id: row.id,
+        type: 'checkout_link_created',
+        cause: `signed ConvertPlus link for 2Checkout merchant ${merchant.twocheckout_merchant_code} (${merchant.twocheckout_environment})`,
+        dedup_key: 'checkout_link_created',
+      },
+    ]);
+    return row;
+  });
   if (!inserted) {
     // Another request with the same key won the race: answer as its replay.
     const winner = await findByKey(deps, merchant.id, idempotencyKey!);
-    return { invoice: await replay(deps, winner!, requestHash), created: false };
+    return { invoice: await replay(deps, merchant, winner!, requestHash), created: false };
   }
-  await deps.db('invoice_events').insert({
-    invoice_id: inserted.id,
-    type: 'created',
-    to_status: inserted.status,
-    cause: source,
-  });
-  return { invoice: await withCheckoutLink(deps, inserted), created: true };
+  await started(deps, merchant, inserted);
+  return { invoice: inserted, created: true };
 }
 
 async function findByKey(deps: ApiDeps, merchantId: string, key: string) {
   return deps.db<InvoiceRow>('invoices').where({ merchant_id: merchantId, idempotency_key: key }).first();
 }
 
-async function replay(deps: ApiDeps, existing: InvoiceRow, requestHash: string): Promise<InvoiceRow> {
+async function replay(
+  deps: ApiDeps,
+  merchant: MerchantRow,
+  existing: InvoiceRow,
+  requestHash: string,
+): Promise<InvoiceRow> {
   if (existing.request_hash !== requestHash) {
     throw new HttpError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request body');
   }
-  return existing.checkout_url === null ? withCheckoutLink(deps, existing) : existing;
+  // Its workflow may not have started (Temporal was down): starting it again is a no-op when it runs.
+  if (existing.status === 'awaiting_payment') await started(deps, merchant, existing);
+  return existing;
 }
 
-/** Runs the workflow to get the link; if Temporal cannot be reached, the invoice stays and a retry completes it. */
-async function withCheckoutLink(deps: ApiDeps, invoice: InvoiceRow): Promise<InvoiceRow> {
+/** Starts the invoice's workflow; if Temporal cannot be reached, the invoice stays and a retry completes it. */
+async function started(deps: ApiDeps, merchant: MerchantRow, invoice: InvoiceRow): Promise<void> {
   try {
-    await startInvoiceWorkflow(deps.temporal, invoice, deps.config.gracePeriodMs);
+    await startInvoiceWorkflow(deps.temporal, { ...invoice, shop: merchant.name });
   } catch (err) {
     deps.log('could not start invoice workflow', { invoiceId: invoice.id, error: String(err) });
-    const now = await deps.db<InvoiceRow>('invoices').where({ id: invoice.id }).first();
-    if (now?.checkout_url) return now; // the workflow had already made it
     throw new HttpError(
       503,
       'temporal_unavailable',
-      `Invoice ${invoice.id} was created but its checkout link could not be made yet; retry with the same Idempotency-Key`,
+      `Invoice ${invoice.id} was created but its workflow could not be started yet; retry with the same Idempotency-Key`,
     );
   }
-  return (await deps.db<InvoiceRow>('invoices').where({ id: invoice.id }).first())!;
 }
 
 async function resolveItems(

@@ -1,9 +1,8 @@
-import type { InvoiceRow } from '../activities/invoices';
+import type { InvoiceRow } from '../lib/invoice';
 import { loadMerchant } from '../lib/merchants';
 import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
-import type { PaymentEvent } from '../workflows/shared';
 import type { ApiDeps } from './deps';
-import { deliverPaymentEvent } from '../lib/invoice-client';
+import { deliverStoredIpn, loadInvoiceRun } from '../lib/invoice-client';
 
 export interface IpnRequest {
   readonly merchantId: string;
@@ -165,13 +164,12 @@ const DELIVERY_DEADLINE_MS = 10_000;
 export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boolean> {
   const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, delivery_state: 'pending' }).first();
   if (!event || event.invoice_id === null) return false;
-  const invoice = await deps.db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first();
+  const invoice = await loadInvoiceRun(deps.db, event.invoice_id);
   if (!invoice) return false;
-  const payment = paymentEventOf(event);
   try {
     // A Temporal that does not answer must not hold the relay: give up after a while, the relay tries again.
     await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
-      deliverPaymentEvent(deps.temporal, invoice, payment, deps.config.gracePeriodMs),
+      deliverStoredIpn(deps.temporal, invoice, { ipnEventId: event.id }),
     );
   } catch (err) {
     await deps.db('ipn_events').where({ id: event.id }).increment('delivery_attempts', 1);
@@ -187,23 +185,6 @@ export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boo
       delivery_attempts: deps.db.raw('delivery_attempts + 1'),
     });
   return true;
-}
-
-/** The facts of a stored, verified IPN the workflow acts on, read from its raw bytes as received. */
-function paymentEventOf(event: IpnEventRow): PaymentEvent {
-  const ipn = parseIpn(event.raw_body);
-  return {
-    ipnEventId: event.id,
-    refNo: event.refno ?? '',
-    orderStatus: event.order_status ?? '',
-    ipnDate: event.ipn_date ?? '',
-    testOrder: ipn.get('TEST_ORDER') === '1',
-    total: ipn.get('IPN_TOTALGENERAL') ?? '',
-    vat: ipn.getAll('IPN_VAT'),
-    ...(ipn.get('MESSAGE_ID') && { messageId: ipn.get('MESSAGE_ID') }),
-    currency: ipn.get('CURRENCY') ?? '',
-    chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
-  };
 }
 
 export type ReplayRefusal = 'not_found' | 'not_verified' | 'no_invoice' | 'temporal_unavailable';
@@ -239,19 +220,11 @@ export async function replayIpnEvent(deps: ApiDeps, merchantId: string, ipnEvent
   const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, merchant_id: merchantId }).first();
   if (!event) return refuse('not_found');
   if (event.verdict !== 'verified') return refuse('not_verified');
-  const invoice =
-    event.invoice_id === null
-      ? undefined
-      : await deps.db<InvoiceRow>('invoices').where({ id: event.invoice_id, merchant_id: merchantId }).first();
-  if (!invoice) return refuse('no_invoice');
+  const invoice = event.invoice_id === null ? undefined : await loadInvoiceRun(deps.db, event.invoice_id);
+  if (!invoice || invoice.merchant_id !== merchantId) return refuse('no_invoice');
   try {
     await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
-      deliverPaymentEvent(
-        deps.temporal,
-        invoice,
-        { ...paymentEventOf(event), replay: true },
-        deps.config.gracePeriodMs,
-      ),
+      deliverStoredIpn(deps.temporal, invoice, { ipnEventId: event.id, replay: true }),
     );
   } catch (err) {
     deps.log('IPN replay could not reach the workflow', { ipnEventId, error: String(err) });

@@ -1,4 +1,4 @@
-import type { InvoiceRow } from '../activities/invoices';
+import type { InvoiceRow } from './invoice';
 import { fromMinorUnits } from './money';
 
 /** An invoice as the API shows it and webhooks send it: amounts as decimal strings, times as ISO 8601. */
@@ -6,7 +6,8 @@ export function invoiceView(i: InvoiceRow) {
   return {
     id: i.id,
     status: i.status,
-    statusReason: i.status_reason,
+    // while 2Checkout is asked again, what failed and when the next attempt is
+    statusReason: i.waiting_reason ?? i.status_reason,
     late: i.late,
     amount: fromMinorUnits(i.amount_minor, i.currency),
     currency: i.currency,

@@ -11,12 +11,7 @@ import { startService, type Service } from '../lib/child-process';
 import { createDb } from '../lib/db';
 import { startEmbeddedPostgres } from '../lib/embedded-postgres';
 import { TEMPORAL_SECURITY_VARIABLES } from '../lib/config';
-import {
-  connectWhenReady,
-  ensureSearchAttributes,
-  searchAttributeFlags,
-  temporalConnectionOptions,
-} from '../lib/temporal';
+import { connectWhenReady, ensureSearchAttributes, devServerFlags, temporalConnectionOptions } from '../lib/temporal';
 import { loadStartConfig, type StartConfig } from './start-config';
 
 const DATABASE = 'payments';
@@ -219,10 +214,7 @@ async function startTemporal(config: StartConfig): Promise<Service> {
     path.join(config.dataDir, 'temporal.db'),
     '--log-level',
     'error',
-    // update-with-start: POST /v1/invoices answers with the link the workflow made
-    '--dynamic-config-value',
-    'frontend.enableExecuteMultiOperation=true',
-    ...searchAttributeFlags(),
+    ...devServerFlags(),
   ]);
   log(`Temporal dev server pid ${service.pid}`);
   stops.push({ name: 'Temporal dev server', stop: () => service.stop() });

@@ -3,25 +3,12 @@
  * definition helpers of @temporalio/workflow, so it is safe in the workflow sandbox and in the api alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'invoices';
 
-/** Invoice statuses (DESIGN.md §3). The database CHECK is kept equal to this list by a migration test. */
-export const INVOICE_STATUSES = [
-  'awaiting_payment',
-  'processing',
-  'paid',
-  'expired',
-  'canceled',
-  'failed',
-  'refunded',
-  'partially_refunded',
-  'disputed',
-  'charged_back',
-  'needs_review',
-] as const;
-export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+export { INVOICE_STATUSES, OPEN_STATUSES, type InvoiceStatus } from '../lib/invoice';
+import type { InvoiceStatus } from '../lib/invoice';
 
 /** Search attributes ops filter on in the Temporal UI (README: Finding a payment in the Temporal UI). */
 export const SEARCH_ATTRIBUTES = {
@@ -35,63 +22,54 @@ export const SEARCH_ATTRIBUTES = {
   invoiceStatusChangedAt: defineSearchAttributeKey('InvoiceStatusChangedAt', SearchAttributeType.DATETIME),
 } as const;
 
-/** Statuses from which an invoice can still be paid on time; a payment in any other final status is late. */
-export const OPEN_STATUSES: readonly InvoiceStatus[] = ['awaiting_payment', 'processing'];
+/**
+ * How 2Checkout's API is asked again while it fails (the invoice activities' retry policy): 2 s, doubling, at most
+ * 10 minutes apart, never giving up. The activity says in PostgreSQL which attempt failed and when the next is.
+ */
+export const TWOCHECKOUT_RETRY = { firstMs: 2_000, maxMs: 10 * 60_000 } as const;
 
-/** Late events are still awaited this long after the invoice settles: 2Checkout retries IPNs for two days. */
-export const DEFAULT_GRACE_PERIOD_MS = 2 * 24 * 3600 * 1000;
+/** When attempt `attempt` (1-based) has failed, how long until the next: TWOCHECKOUT_RETRY's backoff. */
+export const twoCheckoutRetryDelayMs = (attempt: number) =>
+  Math.min(TWOCHECKOUT_RETRY.firstMs * 2 ** (attempt - 1), TWOCHECKOUT_RETRY.maxMs);
 
 export const workflowIdOf = (invoiceId: string) => `invoice-${invoiceId}`;
 
 export interface InvoiceWorkflowInput {
   readonly invoiceId: string;
   readonly merchantId: string;
-  /** How long to keep listening for late events once settled; DEFAULT_GRACE_PERIOD_MS when absent. */
-  readonly gracePeriodMs?: number;
+  /** When the invoice expires (ISO 8601): the run's one timer while it awaits payment. */
+  readonly expiresAt: string;
+  /** The invoice as PostgreSQL had it when this run started. */
+  readonly known: InvoiceOutcome;
+  /** Carried over by continue-as-new: stored IPNs not yet handled, and a re-check asked for. */
+  readonly pendingIpns?: readonly number[];
+  readonly recheck?: boolean;
+  /** Continue as new past this many history events (tests); Temporal itself suggests it at 4,096. */
+  readonly maxHistoryEvents?: number;
 }
 
-export interface InvoiceWorkflowResult {
+/** Where an invoice stands after an activity: what the workflow waits on, and mirrors in its search attributes. */
+export interface InvoiceOutcome {
   readonly status: InvoiceStatus;
   readonly late: boolean;
+  readonly refNo: string | null;
+  /** Counts the invoice's status changes: of two answers, the later one has the higher revision. */
+  readonly revision: number;
 }
 
-/** A stored, verified IPN, as the api hands it to the workflow. Only facts the IPN states; 2Checkout's API decides. */
-export interface PaymentEvent {
+/** A stored IPN, as the api hands it to the workflow: its id only. The facts are read from the stored row. */
+export interface IpnStored {
   readonly ipnEventId: number;
-  readonly refNo: string;
-  readonly orderStatus: string;
-  readonly ipnDate: string;
-  readonly testOrder: boolean;
-  /** IPN_TOTALGENERAL as sent: negative on refunds and reversals. */
-  readonly total: string;
-  /** IPN_VAT of each line: the tax 2Checkout added on top of the prices (absent in IPNs stored before it was read). */
-  readonly vat?: readonly string[];
-  /** MESSAGE_ID: the same when 2Checkout resends this IPN with a fresh IPN_DATE, so a resent refund counts once. */
-  readonly messageId?: string;
-  readonly currency: string;
-  /** CHARGEBACK_RESOLUTION: NONE, OPEN, WON, LOST, ACCEPTED. */
-  readonly chargebackResolution: string;
   /** Sent again by ops ("replay to workflow"): handled even if this run has seen the IPN (handling is idempotent). */
   readonly replay?: boolean;
 }
 
-export interface InvoiceState {
-  readonly status: InvoiceStatus;
-  /** Why the invoice is where it is, for people. */
-  readonly reason: string;
-  readonly late: boolean;
-  readonly refNo: string | null;
-  readonly checkoutUrl: string | null;
-}
-
-export const paymentEventSignal = defineSignal<[PaymentEvent]>('ipnReceived');
+export const ipnStoredSignal = defineSignal<[IpnStored]>('ipnReceived');
 /** The janitor's nudge: ask 2Checkout again now (an invoice stuck in processing, or past its expiry). */
 export const recheckSignal = defineSignal('recheckRequested');
 
 export const JANITOR_SCHEDULE_ID = 'invoice-janitor';
-export const checkoutLinkUpdate = defineUpdate<string>('checkoutLink');
-export const cancelUpdate = defineUpdate<InvoiceState, [{ reason?: string }]>('cancel');
-export const stateQuery = defineQuery<InvoiceState>('state');
+export const cancelUpdate = defineUpdate<InvoiceOutcome, [{ reason?: string }]>('cancel');
 
 /** Error types (ApplicationFailure.type) that cross process boundaries. */
 export const ERRORS = {

@@ -1,7 +1,7 @@
 import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { InvoiceRow } from '../../activities/invoices';
+import type { InvoiceRow } from '../../lib/invoice';
 import { checkTwoCheckoutConnection } from '../../lib/connection-check';
 import { hashApiKey } from '../../lib/ids';
 import { openMerchant, type MerchantRow } from '../../lib/merchants';

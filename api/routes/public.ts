@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { InvoiceRow } from '../../activities/invoices';
+import type { InvoiceRow } from '../../lib/invoice';
 import { escapeHtml as esc } from '../../lib/html';
 import type { MerchantRow } from '../../lib/merchants';
 import type { ApiDeps } from '../deps';

@@ -89,6 +89,13 @@ describe('npm start', () => {
     expect(first.output()).toContain(`worker http://127.0.0.1:${workerMetricsPort}/metrics`);
     expect((await fetch(`${api}/readyz`)).status).toBe(200);
     const workerMetrics = await scrape(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+    // the SDK's own, beside ours: workflow cache, task latencies, polls
+    expect(workerMetrics.families.map((f) => f.name)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^temporal_sticky_cache/),
+        expect.stringMatching(/^temporal_workflow_task/),
+      ]),
+    );
     expect(
       workerMetrics.value('twocheckout_api_requests_total', { operation: 'get_order', outcome: 'ok' }),
     ).toBeGreaterThanOrEqual(1);
@@ -97,7 +104,7 @@ describe('npm start', () => {
     expect(apiMetrics.value('invoices', { status: 'paid' })).toBe(1);
 
     const db = knex({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${pgPort}/payments` });
-    expect(Number((await db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(6);
+    expect(Number((await db('knex_migrations').count({ n: '*' }))[0]!.n)).toBe(7);
     await db.destroy();
 
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });

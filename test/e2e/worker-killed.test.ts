@@ -64,13 +64,13 @@ describe('a worker killed in the middle of an activity', () => {
     const response = await stack.postIpn(merchantId, body);
     expect(response.status).toBe(200);
 
-    // 1. The worker is inside fetchTwoCheckoutOrder (2Checkout has not answered): kill it.
+    // 1. The worker is inside handleIpn, asking 2Checkout (which has not answered): kill it.
     await eventually(() => (stack.twoCheckout.requests.includes(`GET /rest/6.0/orders/${refNo}/`) ? true : undefined));
     process.kill(first.pid, 'SIGKILL');
     await first.exited;
 
-    // 2. The next worker retries fetchTwoCheckoutOrder (after the attempt's 30 s timeout) and blocks in changeInvoiceStatus on a
-    //    row this test holds locked: kill it there too.
+    // 2. The next worker retries handleIpn (after the attempt's 30 s timeout) and blocks writing the status, on a row
+    //    this test holds locked: kill it there too.
     const trx = await stack.db.transaction();
     await trx('invoices').where({ id: id }).forUpdate().first();
     const second = await startWorkerProcess();
@@ -83,7 +83,7 @@ describe('a worker killed in the middle of an activity', () => {
         return rows.length > 0 ? true : undefined;
       },
       90_000,
-      'changeInvoiceStatus waiting on the locked invoice',
+      'handleIpn waiting on the locked invoice',
     );
     process.kill(second.pid, 'SIGKILL');
     await second.exited;

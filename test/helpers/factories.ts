@@ -1,4 +1,4 @@
-import type { TwoCheckoutOrder } from '../../workflows/decide';
+import type { TwoCheckoutOrder } from '../../lib/invoice/decide';
 
 /** A 2Checkout order that pays invoice `inv_1` (50.00 RUB) in full; override what a test is about. */
 export const buildOrder = (overrides: Partial<TwoCheckoutOrder> = {}): TwoCheckoutOrder => ({

@@ -9,6 +9,10 @@ export interface IpnFacts {
   currency: string;
   ipnDate?: string;
   testOrder?: boolean;
+  /** MESSAGE_ID: the same in every resend of one notification. */
+  messageId?: string;
+  /** CHARGEBACK_RESOLUTION: OPEN, WON, LOST, ACCEPTED (NONE when absent). */
+  chargebackResolution?: string;
 }
 
 /** IPN fields in 2Checkout's order, for one product, with a customer named in Cyrillic (multi-byte lengths). */
@@ -32,7 +36,9 @@ function ipnFields(f: IpnFacts): IpnField[] {
     IPN_PRICE: [f.total],
     IPN_TOTAL: [f.total],
     IPN_TOTALGENERAL: f.total,
+    ...(f.messageId !== undefined && { MESSAGE_ID: f.messageId }),
     MESSAGE_TYPE: f.orderStatus,
+    ...(f.chargebackResolution !== undefined && { CHARGEBACK_RESOLUTION: f.chargebackResolution }),
     TEST_ORDER: f.testOrder === false ? '0' : '1',
     FRAUD_STATUS: 'APPROVED',
     IPN_DATE: f.ipnDate ?? '20261128120010',

@@ -22,7 +22,6 @@ export function offlineApp() {
       publicUrl: 'http://127.0.0.1:9',
       adminToken: 'admin-token-for-tests-0123456789',
       invoiceExpiresInSeconds: 86400,
-      gracePeriodMs: 86400_000,
       ipnBodyLimit: 64 * 1024,
       temporalNamespace: 'default',
       sandboxUrl: 'http://127.0.0.1:9',

@@ -25,7 +25,6 @@ export async function startStack(
   opts: {
     apiClock?: () => Date;
     sandboxUrl?: string;
-    gracePeriodMs?: number;
     /** Another PostgreSQL server than the suite's shared one (a test that stops it). */
     postgresUrl?: string;
     /** An already running Temporal (a test that stops it) instead of a dev server of its own. */
@@ -58,10 +57,10 @@ export async function startStack(
       publicUrl: 'http://placeholder',
       adminToken: ADMIN_TOKEN,
       invoiceExpiresInSeconds: 86400,
-      gracePeriodMs: opts.gracePeriodMs ?? 2 * 86400_000,
       ipnBodyLimit: 64 * 1024,
       temporalNamespace: 'default',
-      sandboxUrl: opts.sandboxUrl ?? 'http://127.0.0.1:9',
+      // where `sandbox` merchants' 2Checkout is: its buy links, and the REST API the worker asks
+      sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
       sessionSecret: randomBytes(32).toString('hex'),
     },
     fetch: globalThis.fetch,

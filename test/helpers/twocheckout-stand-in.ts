@@ -23,6 +23,8 @@ export async function startTwoCheckoutStandIn(merchants: Map<string, string> /* 
   const holds = new Map<string, { promise: Promise<void>; release: () => void }>();
   const requests: string[] = [];
   const app = express();
+  // the api registers `sandbox` merchants with their 2Checkout; the test says which keys the stand-in holds
+  app.put('/api/merchants/:code', (_req, res) => void res.json({}));
   app.use((req, res, next) => {
     requests.push(`${req.method} ${req.originalUrl}`);
     const auth = verifyRestAuthHeader(req.get(REST_AUTH_HEADER), {

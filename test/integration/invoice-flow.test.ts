@@ -75,7 +75,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     TestOrder: true,
   });
 
-  it('When a merchant creates an invoice, then it answers 201 with a signed checkout link the workflow made', async () => {
+  it('When a merchant creates an invoice, then it answers 201 with a signed checkout link, and its workflow waits', async () => {
     const created = await createInvoice();
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ status: 'awaiting_payment', amount: '50.00', currency: 'RUB', late: false });
@@ -99,7 +99,7 @@ describe('invoice flow on the real dev server, PostgreSQL and HTTP', () => {
     const described = await stack.env.client.workflow.getHandle(workflowIdOf(created.json.id)).describe();
     expect(described.status.name).toBe('RUNNING');
     expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.merchantId)).toBe(merchantId);
-    expect(described.memo).toEqual({ amount: '50.00', currency: 'RUB' });
+    expect(await described.staticSummary()).toBe('50.00 RUB · Test shop');
   });
 
   it('When 2Checkout sends a signed IPN for a paid order, then the receipt verifies and the invoice turns paid by itself', async () => {

@@ -17,8 +17,8 @@ describe('late payments on the real dev server', () => {
   let refNos = 500000;
 
   beforeAll(async () => {
-    // Workflows stop listening 1 s after they settle, so a late IPN finds them closed.
-    stack = await startStack({ gracePeriodMs: 1000, apiClock: () => new Date(Date.now() + clockOffsetMs) });
+    // A run ends once its invoice settles, so a late IPN finds it closed and starts another.
+    stack = await startStack({ apiClock: () => new Date(Date.now() + clockOffsetMs) });
     ({ apiKey, merchantId, productId } = await stack.newMerchant('LATE', SECRET_KEY));
   });
   afterAll(async () => {

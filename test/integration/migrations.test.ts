@@ -13,6 +13,14 @@ const TABLE_OF_MIGRATION: Record<string, string> = {
   '20261128000005_create_invoice_events': 'invoice_events',
   '20261128000006_create_webhook_deliveries': 'webhook_deliveries',
 };
+/** Migrations after the tables exist: the columns each adds. */
+const COLUMNS_OF_MIGRATION: Record<string, { table: string; columns: string[] }> = {
+  '20261130000007_invoice_revision_and_waiting_reason': { table: 'invoices', columns: ['revision', 'waiting_reason'] },
+};
+
+async function columnsOf(db: Knex, table: string): Promise<string[]> {
+  return db('information_schema.columns').where({ table_schema: 'public', table_name: table }).pluck('column_name');
+}
 
 async function tables(db: Knex): Promise<string[]> {
   const rows = await db('pg_tables')
@@ -45,9 +53,12 @@ describe('migrations on a real PostgreSQL', () => {
     await t.drop();
   });
 
-  it('When listed, then there is one per table of DESIGN.md §5, in order', async () => {
+  it('When listed, then there is one per table of DESIGN.md §5, in order, then the later ones', async () => {
     const files = await migrationSource.getMigrations([]);
-    expect(files.map((f) => migrationSource.getMigrationName(f))).toEqual(Object.keys(TABLE_OF_MIGRATION));
+    expect(files.map((f) => migrationSource.getMigrationName(f))).toEqual([
+      ...Object.keys(TABLE_OF_MIGRATION),
+      ...Object.keys(COLUMNS_OF_MIGRATION),
+    ]);
   });
 
   it('When each migration goes up, down and up again, then its table appears, disappears and reappears, fully commented', async () => {
@@ -65,7 +76,16 @@ describe('migrations on a real PostgreSQL', () => {
       expect(log).toEqual([name]);
       expect(await tables(t.db)).toEqual([...created].sort());
     }
-    expect(await t.db.migrate.currentVersion()).toBe('20261128000006');
+    for (const [name, { table, columns }] of Object.entries(COLUMNS_OF_MIGRATION)) {
+      await t.db.migrate.up();
+      expect(await columnsOf(t.db, table)).toEqual(expect.arrayContaining(columns));
+      expect(await uncommented(t.db, table)).toEqual({ table: false, columns: [] });
+      await t.db.migrate.down();
+      expect((await columnsOf(t.db, table)).filter((c) => columns.includes(c))).toEqual([]);
+      const [, log] = (await t.db.migrate.up()) as [number, string[]];
+      expect(log).toEqual([name]);
+    }
+    expect(await t.db.migrate.currentVersion()).toBe('20261130000007');
   });
 
   it('When everything is rolled back, then no table is left; when migrated again, then all are back', async () => {

@@ -6,7 +6,7 @@ import {
   REFUNDABLE,
   targetOf,
   type InvoiceFacts,
-} from '../../workflows/decide';
+} from '../../lib/invoice/decide';
 import { INVOICE_STATUSES } from '../../workflows/shared';
 import { buildOrder } from '../helpers/factories';
 

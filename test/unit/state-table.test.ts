@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { END, README, START } from '../../scripts/state-table';
-import { lifecycleTable } from '../../workflows/decide';
+import { lifecycleTable } from '../../lib/invoice/decide';
 
 /** Table rows as trimmed cells, so Prettier's column alignment does not matter. */
 const cells = (markdown: string) =>

@@ -1,9 +1,9 @@
 /**
- * The invoice state machine (DESIGN.md §3) as pure functions, shared by the workflow (what to do) and the
- * activities (the conditional update that does it). No I/O: safe in the workflow sandbox.
+ * The invoice state machine (DESIGN.md §3) as pure functions: what an IPN and 2Checkout's answer mean for an
+ * invoice, and which status changes are allowed (the `where status in (…)` of every write). No I/O.
  */
-import { fromMinorUnits, toMinorUnits } from '../lib/money';
-import { INVOICE_STATUSES, type InvoiceStatus } from './shared';
+import { fromMinorUnits, toMinorUnits } from '../money';
+import { INVOICE_STATUSES, type InvoiceStatus } from '.';
 
 /** For each target status, the statuses it may be reached from: the `where status in (…)` of every write. */
 export const ALLOWED_FROM: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
@@ -218,17 +218,24 @@ export function chargebackTarget(resolution: string): InvoiceStatus | null {
   }
 }
 
+/** The status a verdict asks for, or null when it asks for none (not confirmed, nothing to act on). */
+export function statusOf(verdict: Verdict): InvoiceStatus | null {
+  switch (verdict.kind) {
+    case 'paid':
+      return 'paid';
+    case 'in_flight':
+      return 'processing';
+    case 'failed':
+      return 'failed';
+    case 'needs_review':
+      return 'needs_review';
+    default:
+      return null;
+  }
+}
+
 /** The target status of a verdict from `from`, or null when nothing changes. */
 export function targetOf(verdict: Verdict, from: InvoiceStatus): InvoiceStatus | null {
-  const to: InvoiceStatus | null =
-    verdict.kind === 'paid'
-      ? 'paid'
-      : verdict.kind === 'in_flight'
-        ? 'processing'
-        : verdict.kind === 'failed'
-          ? 'failed'
-          : verdict.kind === 'needs_review'
-            ? 'needs_review'
-            : null;
+  const to = statusOf(verdict);
   return to !== null && to !== from && ALLOWED_FROM[to].includes(from) ? to : null;
 }

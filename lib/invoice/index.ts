@@ -1,0 +1,52 @@
+/**
+ * An invoice's own types: its statuses (DESIGN.md §3) and its row. The api, the activities and the workflow import
+ * them from here; the rules that move an invoice are beside them (decide.ts). No I/O: safe in the workflow bundle.
+ */
+/** Invoice statuses (DESIGN.md §3). The database CHECK is kept equal to this list by a migration test. */
+export const INVOICE_STATUSES = [
+  'awaiting_payment',
+  'processing',
+  'paid',
+  'expired',
+  'canceled',
+  'failed',
+  'refunded',
+  'partially_refunded',
+  'disputed',
+  'charged_back',
+  'needs_review',
+] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+/** Statuses from which an invoice can still be paid on time; a payment in any other final status is late. */
+export const OPEN_STATUSES: readonly InvoiceStatus[] = ['awaiting_payment', 'processing'];
+
+/** A row of `invoices`. */
+export interface InvoiceRow {
+  id: string;
+  merchant_id: string;
+  product_id: string | null;
+  items: { name: string; unitPriceMinor: number; quantity: number }[];
+  amount_minor: number;
+  currency: string;
+  status: InvoiceStatus;
+  status_reason: string | null;
+  /** Status changes so far (the workflow orders answers by it). */
+  revision: number;
+  /** While 2Checkout is asked again: what failed, which attempt, when the next is. */
+  waiting_reason: string | null;
+  late: boolean;
+  refunded_minor: number;
+  expires_at: Date;
+  checkout_url: string | null;
+  twocheckout_refno: string | null;
+  twocheckout_order_no: string | null;
+  test_order: boolean | null;
+  customer_email: string | null;
+  external_id: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  paid_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
