@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { percentile } from './measure';
 
 const TASK_QUEUE = 'bench-trivial';
@@ -10,6 +10,7 @@ const TASK_QUEUE = 'bench-trivial';
  * workflow costs there, so that ours is reported as a ratio of it (absolute figures drift on shared machines).
  */
 export async function startBaseline(temporalAddress: string) {
+  Runtime.install({ logger: new DefaultLogger('WARN') }); // the bench's own lines only
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
