@@ -28,10 +28,12 @@ export function createWorker(opts: {
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(opts.deps),
     maxCachedWorkflows: opts.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
-    // Workflow tasks are short (no regular activity on the create path, one activity per event); four pollers keep
-    // a 2-core worker busy without one long poll per idle slot on the server. The SDK spreads them between this
-    // worker's sticky queue and the shared one.
-    maxConcurrentWorkflowTaskPolls: 4,
+    // Workflow tasks are short (one timer, one activity per event), and every invoice's first task comes through the
+    // shared queue, as fast as the API creates invoices (about 100/s here). Measured after 30 s of creation at 16
+    // clients, the last invoice's first task ran: with 1 shared poller (4 pollers, the SDK's ratio) a backlog of
+    // 50,000 tasks grew; with 5 of 10, 7 s after the load stopped; with 12 of 16, 20 s (more polls load the server).
+    maxConcurrentWorkflowTaskPolls: 10,
+    nonStickyToStickyPollRatio: 0.5,
     maxConcurrentActivityTaskPolls: 4,
     // When a burst of timers fires (mass expiry), a task waiting longer than this for this worker's sticky queue
     // moves to the shared queue and is replayed elsewhere: 30 s rather than 10 s rides out a burst on one worker;
