@@ -57,6 +57,20 @@ export async function startBaseline(temporalAddress: string) {
         await new Promise((r) => setTimeout(r, 250));
       return { done: touched - before, seconds: (Date.now() - deadline) / 1000 };
     },
+    /**
+     * Seconds until the workflow `workflowId` has run its first task (its history holds a timer), from now: how far
+     * the workers are behind the starts.
+     */
+    async firstTaskAfter(workflowId: string, timeoutSeconds: number): Promise<number> {
+      const since = Date.now();
+      const handle = client.workflow.getHandle(workflowId);
+      while (Date.now() - since < timeoutSeconds * 1000) {
+        const events = (await handle.fetchHistory()).events ?? [];
+        if (events.some((e) => e.timerStartedEventAttributes)) return (Date.now() - since) / 1000;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return Number.POSITIVE_INFINITY;
+    },
     async stop() {
       worker.shutdown();
       await running;
