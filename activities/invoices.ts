@@ -76,24 +76,25 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       currency: invoice.currency,
       acceptTestOrders: merchant.acceptTestOrders,
     };
-    return { invoice, facts };
+    return { invoice, merchant, facts };
   }
 
   /**
    * One question to 2Checkout. When it fails and will be asked again, the invoice says so in PostgreSQL (what
    * failed, this attempt, when the next is), and the failure goes to the retry policy.
    */
-  async function ask<T>(invoiceId: string, question: () => Promise<T>): Promise<T> {
+  async function ask<T>(invoice: InvoiceRow, question: () => Promise<T>): Promise<T> {
     try {
       const answer = await question();
-      await db('invoices').where({ id: invoiceId }).whereNotNull('waiting_reason').update({ waiting_reason: null });
+      if (invoice.waiting_reason !== null)
+        await db('invoices').where({ id: invoice.id }).update({ waiting_reason: null });
       return answer;
     } catch (err) {
       if (!(err instanceof ApplicationFailure) || err.nonRetryable) throw err;
       const { attempt } = Context.current().info;
       const next = at(clock().getTime() + twoCheckoutRetryDelayMs(attempt));
       await db('invoices')
-        .where({ id: invoiceId })
+        .where({ id: invoice.id })
         .update({ waiting_reason: `${err.message}; attempt ${attempt}, next at ${next}` });
       throw err;
     }
@@ -112,7 +113,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
      * names this invoice is acted on; anything else changes nothing.
      */
     async handleIpn(input: { invoiceId: string; ipnEventId: number }): Promise<InvoiceOutcome> {
-      const { invoice, facts } = await load(input.invoiceId);
+      const { invoice, merchant, facts } = await load(input.invoiceId);
       const stored = await db<StoredIpn>('ipn_events').where({ id: input.ipnEventId }).first();
       if (
         !stored ||
@@ -123,7 +124,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
         return outcomeOf(invoice);
       const ipn = ipnFactsOf(stored.raw_body);
       const cause = `IPN ${ipn.orderStatus} for 2Checkout order ${ipn.refNo} (IPN_DATE ${ipn.ipnDate})`;
-      const fetchOrder = () => ask(invoice.id, () => twoCheckout.fetchOrder(invoice.merchant_id, ipn.refNo));
+      const fetchOrder = () => ask(invoice, () => twoCheckout.fetchOrder(merchant, ipn.refNo));
 
       if (ipn.orderStatus === 'REFUND') {
         const order = await fetchOrder();
@@ -167,9 +168,9 @@ export const invoiceActivities = (deps: ActivityDeps) => {
      * the invoice decides (§3); with none paid or pending, an invoice past its expiry expires.
      */
     async reconcileInvoice(input: { invoiceId: string }): Promise<InvoiceOutcome> {
-      const { invoice, facts } = await load(input.invoiceId);
+      const { invoice, merchant, facts } = await load(input.invoiceId);
       if (!OPEN_STATUSES.includes(invoice.status)) return outcomeOf(invoice);
-      const orders = await ask(invoice.id, () => twoCheckout.findOrdersOfInvoice(invoice.merchant_id, invoice.id));
+      const orders = await ask(invoice, () => twoCheckout.findOrdersOfInvoice(merchant, invoice));
       const rank = (v: Verdict) => ['paid', 'needs_review', 'in_flight', 'failed'].indexOf(v.kind);
       const best = orders
         .map((order) => ({ order, verdict: judgeOrder(order, facts) }))
@@ -225,39 +226,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       let after = before;
       let audit: number | null = null;
       if (change && change.to !== before.status && ALLOWED_FROM[change.to].includes(before.status)) {
-        const late =
-          change.to === 'paid'
-            ? before.status === 'expired' || before.status === 'canceled' || before.late
-            : before.late;
-        const order = change.order;
-        const [updated] = await trx<InvoiceRow>('invoices')
-          .where({ id: invoiceId })
-          .update({
-            status: change.to,
-            status_reason: change.reason,
-            late,
-            revision: before.revision + 1,
-            updated_at: trx.fn.now(),
-            ...(change.to === 'paid' && { paid_at: trx.fn.now() }),
-            ...(order && { twocheckout_refno: order.refNo }),
-            ...(order?.orderNo != null && { twocheckout_order_no: order.orderNo }),
-            ...(order?.testOrder != null && { test_order: order.testOrder }),
-          })
-          .returning('*');
-        after = updated!;
-        const [row] = await trx('invoice_events')
-          .insert({
-            invoice_id: invoiceId,
-            type: 'status_changed',
-            from_status: before.status,
-            to_status: change.to,
-            cause: change.cause,
-            ipn_event_id: change.ipnEventId ?? null,
-            data: JSON.stringify({ ...(change.order !== undefined && { order: change.order }), ...change.data }),
-            dedup_key: `status:${before.revision + 1}`,
-          })
-          .returning<{ id: number }[]>('id');
-        audit = row!.id;
+        ({ after, audit } = await changeStatus(trx, before, change));
       } else if (change && change.to === before.status) {
         // made by an earlier attempt of this activity whose answer was lost: announce it still (once, by its id)
         audit = (await lastChangeTo(trx, invoiceId, change.to)) ?? null;
@@ -304,27 +273,13 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       if (ipn.currency !== invoice.currency || amountMinor <= 0) {
         if (!ALLOWED_FROM.needs_review.includes(invoice.status))
           return outcome(`refund: ${invoice.status}`, invoice, null);
-        const [after] = await trx<InvoiceRow>('invoices')
-          .where({ id: invoiceId })
-          .update({
-            status: 'needs_review',
-            status_reason: `refund IPN with an unreadable amount: ${ipn.total} ${ipn.currency}`,
-            revision: invoice.revision + 1,
-            updated_at: trx.fn.now(),
-          })
-          .returning('*');
-        const [row] = await trx('invoice_events')
-          .insert({
-            invoice_id: invoiceId,
-            type: 'status_changed',
-            from_status: invoice.status,
-            to_status: 'needs_review',
-            cause,
-            ipn_event_id: ipnEventId,
-            dedup_key: `status:${invoice.revision + 1}`,
-          })
-          .returning<{ id: number }[]>('id');
-        return outcome(`needs_review: ${after!.status}`, after!, row!.id);
+        const { after, audit } = await changeStatus(trx, invoice, {
+          to: 'needs_review',
+          reason: `refund IPN with an unreadable amount: ${ipn.total} ${ipn.currency}`,
+          cause,
+          ipnEventId,
+        });
+        return outcome(`needs_review: ${after.status}`, after, audit);
       }
       const counted = await trx('invoice_events')
         .where({ invoice_id: invoiceId, dedup_key: `refund:${refundKey}` })
@@ -361,6 +316,49 @@ export const invoiceActivities = (deps: ActivityDeps) => {
     });
   }
 };
+
+/**
+ * Moves the locked invoice `before` to `change.to` (the caller checked it may) and writes the audit row: the next
+ * revision, unique per invoice, so no change is recorded twice.
+ */
+async function changeStatus(
+  trx: Knex.Transaction,
+  before: InvoiceRow,
+  change: Change,
+): Promise<{ after: InvoiceRow; audit: number }> {
+  const late =
+    change.to === 'paid' ? before.status === 'expired' || before.status === 'canceled' || before.late : before.late;
+  const order = change.order;
+  const [after] = await trx<InvoiceRow>('invoices')
+    .where({ id: before.id })
+    .update({
+      status: change.to,
+      status_reason: change.reason,
+      late,
+      revision: before.revision + 1,
+      updated_at: trx.fn.now(),
+      ...(change.to === 'paid' && { paid_at: trx.fn.now() }),
+      ...(order && { twocheckout_refno: order.refNo }),
+      ...(order?.orderNo != null && { twocheckout_order_no: order.orderNo }),
+      ...(order?.testOrder != null && { test_order: order.testOrder }),
+    })
+    .returning('*');
+  const data =
+    order === undefined && change.data === undefined ? null : { ...(order !== undefined && { order }), ...change.data };
+  const [row] = await trx('invoice_events')
+    .insert({
+      invoice_id: before.id,
+      type: 'status_changed',
+      from_status: before.status,
+      to_status: change.to,
+      cause: change.cause,
+      ipn_event_id: change.ipnEventId ?? null,
+      data: data === null ? null : JSON.stringify(data),
+      dedup_key: `status:${before.revision + 1}`,
+    })
+    .returning<{ id: number }[]>('id');
+  return { after: after!, audit: row!.id };
+}
 
 interface Applied {
   readonly invoiceId: string;

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { loadMerchant, twoCheckoutEndpoints, type Merchant } from '../lib/merchants';
+import { twoCheckoutEndpoints, type Merchant } from '../lib/merchants';
 import { MoneyError, toMinorUnits } from '../lib/money';
 import type { TwoCheckoutOutcome } from '../lib/worker-metrics';
 import { buildRestAuthHeader, REST_AUTH_HEADER } from '../lib/twocheckout';
@@ -13,21 +13,19 @@ const SEARCH_PAGE_SIZE = 200;
 const MAX_SEARCH_PAGES = 50;
 
 /**
- * 2Checkout's REST API 6.0 for one merchant's orders, as the invoice activities ask it. A failure is an
- * ApplicationFailure: retryable (unreachable, refused: the activity's retry policy asks again) or not.
+ * 2Checkout's REST API 6.0 for one merchant's orders, as the invoice activities ask it, with the merchant's settings
+ * they have just read. A failure is an ApplicationFailure: retryable (unreachable, refused: the activity's retry
+ * policy asks again, reading the settings afresh) or not.
  */
-export const twoCheckoutApi = ({ db, secretBox, sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
-  /**
-   * `restGetUntimed`, counted and timed by outcome (the time includes reading the merchant's settings, one primary-key
-   * look-up): each non-ok request is one the workflow retries.
-   */
-  async function restGet(merchantId: string, path: string): Promise<unknown> {
+export const twoCheckoutApi = ({ sandboxUrl, fetch, clock, metrics }: ActivityDeps) => {
+  /** `restGetUntimed`, counted and timed by outcome: each non-ok request is one the activity retries. */
+  async function restGet(merchant: Merchant, path: string): Promise<unknown> {
     const operation = path.startsWith('/orders/?') ? 'find_orders' : 'get_order';
     const started = performance.now();
     const record = (outcome: TwoCheckoutOutcome) =>
       metrics?.twoCheckoutRequest(operation, outcome, (performance.now() - started) / 1000);
     try {
-      const body = await restGetUntimed(merchantId, path);
+      const body = await restGetUntimed(merchant, path);
       record('ok');
       return body;
     } catch (err) {
@@ -39,10 +37,7 @@ export const twoCheckoutApi = ({ db, secretBox, sandboxUrl, fetch, clock, metric
   }
 
   /** GET on the merchant's REST API 6.0, authenticated; `undefined` for 404. Failures are retryable, with reasons. */
-  async function restGetUntimed(merchantId: string, path: string): Promise<unknown> {
-    const merchant = await loadMerchant(db, secretBox, merchantId);
-    if (!merchant)
-      throw ApplicationFailure.nonRetryable(`Merchant ${merchantId} does not exist`, ERRORS.invoiceNotFound);
+  async function restGetUntimed(merchant: Merchant, path: string): Promise<unknown> {
     const url = `${twoCheckoutEndpoints(merchant.environment, sandboxUrl).restApiUrl}${path}`;
     let response: Response;
     try {
@@ -80,8 +75,8 @@ export const twoCheckoutApi = ({ db, secretBox, sandboxUrl, fetch, clock, metric
 
   return {
     /** 2Checkout's view of one order (`GET /orders/{RefNo}/`), or null when it has none. */
-    async fetchOrder(merchantId: string, refNo: string): Promise<TwoCheckoutOrder | null> {
-      const body = await restGet(merchantId, `/orders/${encodeURIComponent(refNo)}/`);
+    async fetchOrder(merchant: Merchant, refNo: string): Promise<TwoCheckoutOrder | null> {
+      const body = await restGet(merchant, `/orders/${encodeURIComponent(refNo)}/`);
       return body === undefined ? null : toOrder(body);
     },
 
@@ -90,26 +85,20 @@ export const twoCheckoutApi = ({ db, secretBox, sandboxUrl, fetch, clock, metric
      * date 2Checkout searches the last 7 days only, and an invoice lives up to 90: the search starts the day before
      * the invoice was made (any server time zone), and includes test orders for merchants that accept them.
      */
-    async findOrdersOfInvoice(merchantId: string, invoiceId: string): Promise<TwoCheckoutOrder[]> {
-      const invoice = await db('invoices')
-        .join('merchants', 'merchants.id', 'invoices.merchant_id')
-        .where({ 'invoices.id': invoiceId })
-        .first<{ created_at: Date; accept_test_orders: boolean } | undefined>(
-          'invoices.created_at',
-          'merchants.accept_test_orders',
-        );
-      if (!invoice)
-        throw ApplicationFailure.nonRetryable(`Invoice ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
+    async findOrdersOfInvoice(
+      merchant: Merchant,
+      invoice: { id: string; created_at: Date },
+    ): Promise<TwoCheckoutOrder[]> {
       const search = new URLSearchParams({
-        ExternalRefNo: invoiceId,
+        ExternalRefNo: invoice.id,
         StartDate: new Date(invoice.created_at.getTime() - 86_400_000).toISOString().slice(0, 10),
-        IncludeTestOrders: invoice.accept_test_orders ? 'YES' : 'NO',
+        IncludeTestOrders: merchant.acceptTestOrders ? 'YES' : 'NO',
         Limit: String(SEARCH_PAGE_SIZE),
       });
       const orders: TwoCheckoutOrder[] = [];
       for (let page = 1; ; page++) {
         search.set('Page', String(page));
-        const body = await restGet(merchantId, `/orders/?${search.toString()}`);
+        const body = await restGet(merchant, `/orders/?${search.toString()}`);
         const items: unknown[] = Array.isArray(body)
           ? body
           : isRecord(body) && Array.isArray(body.Items)

@@ -3,6 +3,7 @@ import express from 'express';
 import { requestLogger, type Logger } from '../lib/logger';
 import { isCurrency, fromMinorUnits, toMinorUnits } from '../lib/money';
 import {
+  makeIpn,
   parseIpn,
   REST_AUTH_HEADER,
   returnUrlSignature,
@@ -90,11 +91,15 @@ export function createSandbox(deps: SandboxDeps) {
   }
 
   function deliver(merchant: SandboxMerchant, order: SandboxOrder, fields: IpnField[], drop?: boolean) {
-    const get = (name: string) =>
-      (fields.find((f) => f.name === name && !f.array) as { value: string } | undefined)?.value ?? '';
+    const ipn = makeIpn(fields);
     return sender.send(
       merchant,
-      { refNo: order.refNo, orderStatus: get('ORDERSTATUS'), ipnDate: get('IPN_DATE'), body: serializeIpn(fields) },
+      {
+        refNo: order.refNo,
+        orderStatus: ipn.get('ORDERSTATUS') ?? '',
+        ipnDate: ipn.get('IPN_DATE') ?? '',
+        body: serializeIpn(fields),
+      },
       drop === undefined ? {} : { drop },
     );
   }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { startService } from '../../lib/child-process';
 import { ipnBodies, ipnSender, paced, saturate, type Latencies } from './load';
 import { cpuUse, fileSize, mib, ms, percentile, processTree } from './measure';
+import { workflowIdOf } from '../../workflows/shared';
 import type { Baseline } from './baseline';
 import type { BenchStack } from './stack';
 
@@ -116,7 +117,7 @@ export async function invoiceCreation(ctx: BenchContext, o: { seconds: number; c
     .where({ merchant_id: ctx.merchant.merchantId })
     .orderBy('created_at', 'desc')
     .first<{ id: string } | undefined>('id');
-  const behind = ctx.baseline && last ? await ctx.baseline.firstTaskAfter(`invoice-${last.id}`, 600) : undefined;
+  const behind = ctx.baseline && last ? await ctx.baseline.firstTaskAfter(workflowIdOf(last.id), 600) : undefined;
   if (behind !== undefined)
     ctx.figures.push({
       scenario: s,
