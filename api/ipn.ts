@@ -243,6 +243,27 @@ export async function replayIpnEvent(deps: ApiDeps, merchantId: string, ipnEvent
   return { ok: true, invoiceId: invoice.id };
 }
 
+/** Fast-path deliveries still in flight, per api: stopping the relay waits for them. */
+const inFlight = new WeakMap<ApiDeps, Set<Promise<void>>>();
+
+/**
+ * The fast path: delivers a stored IPN right after its receipt went out, without holding the answer. Tracked, so
+ * that the api stops only once each has ended (within DELIVERY_DEADLINE_MS): a Temporal call cut off by closing the
+ * connection would otherwise retry on a closed channel.
+ */
+export function deliverAfterReceipt(deps: ApiDeps, ipnEventId: number): void {
+  const pending = inFlight.get(deps) ?? new Set();
+  inFlight.set(deps, pending);
+  const delivery: Promise<void> = deliverIpn(deps, ipnEventId).then(
+    () => void pending.delete(delivery),
+    (err: unknown) => {
+      pending.delete(delivery);
+      deps.log('IPN fast path failed', { error: String(err) });
+    },
+  );
+  pending.add(delivery);
+}
+
 /** The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. */
 export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -263,9 +284,11 @@ export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Prom
       .finally(() => (running = undefined));
   }, intervalMs);
   return {
+    /** Stops the relay, once its pass and the fast-path deliveries in flight have ended. */
     async stop() {
       clearInterval(timer);
       await running;
+      await Promise.all([...(inFlight.get(deps) ?? [])]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { ApiDeps } from '../deps';
-import { deliverIpn, receiveIpn } from '../ipn';
+import { deliverAfterReceipt, receiveIpn } from '../ipn';
 import type { ApiMetrics, IpnVerdict } from '../metrics';
 
 const VERDICTS: Record<number, IpnVerdict> = {
@@ -40,12 +40,8 @@ export function ipnRoutes(deps: ApiDeps, metrics?: ApiMetrics) {
       .type(result.status === 200 ? 'html' : 'text')
       .send(result.body);
     metrics?.ipnAnswered(VERDICTS[result.status]!, result);
-    if (result.deliver !== undefined) {
-      // The fast path, once 2Checkout has its receipt; the relay covers a failure here.
-      deliverIpn(deps, result.deliver).catch((err: unknown) =>
-        deps.log('IPN fast path failed', { error: String(err) }),
-      );
-    }
+    // The fast path, once 2Checkout has its receipt; the relay covers a failure here.
+    if (result.deliver !== undefined) deliverAfterReceipt(deps, result.deliver);
   });
 
   return router;
