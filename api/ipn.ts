@@ -1,8 +1,10 @@
+import type { Knex } from 'knex';
 import type { InvoiceRow } from '../lib/invoice';
-import { loadMerchant } from '../lib/merchants';
+import { LRUCache } from 'lru-cache';
+import { loadMerchant, type Merchant } from '../lib/merchants';
 import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
 import type { ApiDeps } from './deps';
-import { deliverStoredIpn, loadInvoiceRun } from '../lib/invoice-client';
+import { deliverStoredIpn, loadInvoiceRun, type InvoiceRun } from '../lib/invoice-client';
 
 export interface IpnRequest {
   readonly merchantId: string;
@@ -48,6 +50,33 @@ export interface IpnEventRow {
 }
 
 /**
+ * How long a merchant read for an IPN serves the next ones: a query and an AES-GCM open saved per IPN. A Secret Key
+ * changed through this api takes effect at once; changed through another replica, within this time.
+ */
+const MERCHANT_TTL_MS = 5_000;
+const merchantCaches = new WeakMap<ApiDeps, LRUCache<string, Merchant>>();
+
+function merchantsOf(deps: ApiDeps): LRUCache<string, Merchant> {
+  let cache = merchantCaches.get(deps);
+  if (!cache)
+    merchantCaches.set(
+      deps,
+      (cache = new LRUCache<string, Merchant>({
+        max: 10_000,
+        ttl: MERCHANT_TTL_MS,
+        // An unknown merchant is not kept: one registered a moment later is found at once.
+        fetchMethod: (merchantId) => loadMerchant(deps.db, deps.secretBox, merchantId),
+      })),
+    );
+  return cache;
+}
+
+/** The merchant's 2Checkout settings changed here: the next IPN reads them again. */
+export function forgetMerchant(deps: ApiDeps, merchantId: string): void {
+  merchantCaches.get(deps)?.delete(merchantId);
+}
+
+/**
  * DESIGN.md §4: verify the raw bytes, store them durably, then answer with the read receipt. A bad signature is
  * stored as an attempt and answered 400 without a receipt; a database that cannot take the event is answered 503
  * without a receipt, so 2Checkout retries. Nothing is signalled here: the caller delivers after answering.
@@ -55,7 +84,7 @@ export interface IpnEventRow {
 export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnResponse> {
   let merchant;
   try {
-    merchant = await loadMerchant(deps.db, deps.secretBox, req.merchantId);
+    merchant = await merchantsOf(deps).fetch(req.merchantId);
   } catch (err) {
     deps.log('IPN: merchant lookup failed', { merchantId: req.merchantId, error: String(err) });
     return { status: 503, body: 'Temporarily unavailable' };
@@ -156,35 +185,60 @@ async function storeRejected(
 }
 
 const DELIVERY_DEADLINE_MS = 10_000;
+/** Signals in flight at once from one pass: enough to hide Temporal's latency, few enough not to flood it. */
+const DELIVERY_CONCURRENCY = 16;
+/** Stored IPNs one pass delivers at most; the relay takes the rest. */
+const DELIVERY_BATCH = 200;
 
 /**
- * Signals a stored IPN to its invoice's workflow and marks it delivered once Temporal has accepted it. Failure leaves
- * it pending for the relay. Delivery is at least once; the workflow ignores duplicates by IPN id.
+ * Signals stored IPNs to their invoices' workflows and marks each delivered once Temporal has accepted it; a failure
+ * leaves it pending for the relay. One query reads them with their invoices, one marks the delivered, one counts the
+ * failed attempts. Delivery is at least once; the workflow ignores duplicates by IPN id. Answers how many were
+ * delivered.
  */
-export async function deliverIpn(deps: ApiDeps, ipnEventId: number): Promise<boolean> {
-  const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, delivery_state: 'pending' }).first();
-  if (!event || event.invoice_id === null) return false;
-  const invoice = await loadInvoiceRun(deps.db, event.invoice_id);
-  if (!invoice) return false;
-  try {
-    // A Temporal that does not answer must not hold the relay: give up after a while, the relay tries again.
-    await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
-      deliverStoredIpn(deps.temporal, invoice, { ipnEventId: event.id }),
+export async function deliverIpns(deps: ApiDeps, ipnEventIds: readonly number[]): Promise<number> {
+  if (ipnEventIds.length === 0) return 0;
+  const runs = await pendingInvoiceRuns(deps.db)
+    .whereIn('ipn_events.id', ipnEventIds)
+    .select<(InvoiceRun & { ipn_event_id: number })[]>('ipn_events.id as ipn_event_id');
+  const delivered: number[] = [];
+  const failed: number[] = [];
+  for (let i = 0; i < runs.length; i += DELIVERY_CONCURRENCY) {
+    await Promise.all(
+      runs.slice(i, i + DELIVERY_CONCURRENCY).map(async ({ ipn_event_id: ipnEventId, ...invoice }) => {
+        try {
+          // A Temporal that does not answer must not hold the relay: give up after a while, the relay tries again.
+          await deps.temporal.connection.withDeadline(Date.now() + DELIVERY_DEADLINE_MS, () =>
+            deliverStoredIpn(deps.temporal, invoice, { ipnEventId }),
+          );
+          delivered.push(ipnEventId);
+        } catch (err) {
+          failed.push(ipnEventId);
+          deps.log('IPN not yet delivered to its workflow; the relay will retry', { ipnEventId, error: String(err) });
+        }
+      }),
     );
-  } catch (err) {
-    await deps.db('ipn_events').where({ id: event.id }).increment('delivery_attempts', 1);
-    deps.log('IPN not yet delivered to its workflow; the relay will retry', { ipnEventId, error: String(err) });
-    return false;
   }
-  await deps
-    .db('ipn_events')
-    .where({ id: event.id })
-    .update({
-      delivery_state: 'delivered',
-      delivered_at: deps.db.fn.now(),
-      delivery_attempts: deps.db.raw('delivery_attempts + 1'),
-    });
-  return true;
+  if (delivered.length)
+    await deps
+      .db('ipn_events')
+      .whereIn('id', delivered)
+      .update({
+        delivery_state: 'delivered',
+        delivered_at: deps.db.fn.now(),
+        delivery_attempts: deps.db.raw('delivery_attempts + 1'),
+      });
+  if (failed.length) await deps.db('ipn_events').whereIn('id', failed).increment('delivery_attempts', 1);
+  return delivered.length;
+}
+
+/** Stored IPNs still to deliver, joined with the invoice run each is delivered to (as `loadInvoiceRun` reads it). */
+function pendingInvoiceRuns(db: Knex) {
+  return db('ipn_events')
+    .join('invoices', 'invoices.id', 'ipn_events.invoice_id')
+    .join('merchants', 'merchants.id', 'invoices.merchant_id')
+    .where('ipn_events.delivery_state', 'pending')
+    .select('invoices.*', 'merchants.name as shop');
 }
 
 export type ReplayRefusal = 'not_found' | 'not_verified' | 'no_invoice' | 'temporal_unavailable';
@@ -243,39 +297,71 @@ export async function replayIpnEvent(deps: ApiDeps, merchantId: string, ipnEvent
   return { ok: true, invoiceId: invoice.id };
 }
 
-/** Fast-path deliveries still in flight, per api: stopping the relay waits for them. */
-const inFlight = new WeakMap<ApiDeps, Set<Promise<void>>>();
-
 /**
- * The fast path: delivers a stored IPN right after its receipt went out, without holding the answer. Tracked, so
- * that the api stops only once each has ended (within DELIVERY_DEADLINE_MS): a Temporal call cut off by closing the
- * connection would otherwise retry on a closed channel.
+ * The fast path: stored IPNs are delivered right after their receipts went out, without holding the answers. IPNs
+ * received while a pass runs wait for the next, so under load each pass carries many (one query, one update) and
+ * receipt never waits on Temporal. Beyond one batch waiting, the relay delivers them. Stopping waits for the pass in
+ * flight (within DELIVERY_DEADLINE_MS): a Temporal call cut off by closing the connection would retry on a closed
+ * channel.
  */
+class FastPath {
+  private waiting = new Set<number>();
+  private pass: Promise<void> | undefined;
+
+  constructor(private readonly deps: ApiDeps) {}
+
+  add(ipnEventId: number): void {
+    if (this.waiting.size >= DELIVERY_BATCH) return; // the relay's, in a second
+    this.waiting.add(ipnEventId);
+    this.pass ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // the IPNs answered in this turn go together
+    while (this.waiting.size) {
+      const ids = [...this.waiting];
+      this.waiting.clear();
+      await deliverIpns(this.deps, ids).catch((err: unknown) =>
+        this.deps.log('IPN fast path failed; the relay will deliver', { error: String(err) }),
+      );
+    }
+    this.pass = undefined;
+  }
+
+  async stopped(): Promise<void> {
+    this.waiting.clear();
+    await this.pass;
+  }
+}
+
+const fastPaths = new WeakMap<ApiDeps, FastPath>();
+function fastPathOf(deps: ApiDeps): FastPath {
+  let fastPath = fastPaths.get(deps);
+  if (!fastPath) fastPaths.set(deps, (fastPath = new FastPath(deps)));
+  return fastPath;
+}
+
 export function deliverAfterReceipt(deps: ApiDeps, ipnEventId: number): void {
-  const pending = inFlight.get(deps) ?? new Set();
-  inFlight.set(deps, pending);
-  const delivery: Promise<void> = deliverIpn(deps, ipnEventId).then(
-    () => void pending.delete(delivery),
-    (err: unknown) => {
-      pending.delete(delivery);
-      deps.log('IPN fast path failed', { error: String(err) });
-    },
-  );
-  pending.add(delivery);
+  fastPathOf(deps).add(ipnEventId);
 }
 
 /** The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. */
 export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  let stopping = false;
   const tick = async () => {
-    const pending = await deps
-      .db('ipn_events')
-      .where({ delivery_state: 'pending' })
-      .andWhere('received_at', '<', deps.db.raw("now() - interval '1 second'"))
-      .orderBy('id')
-      .limit(100)
-      .pluck<number[]>('id');
-    for (const id of pending) await deliverIpn(deps, id);
+    // Pass after pass while whole batches come back: a backlog drains at Temporal's pace, not one batch per interval.
+    for (;;) {
+      const pending = await deps
+        .db('ipn_events')
+        .where({ delivery_state: 'pending' })
+        .andWhere('received_at', '<', deps.db.raw("now() - interval '1 second'"))
+        .orderBy('id')
+        .limit(DELIVERY_BATCH)
+        .pluck<number[]>('id');
+      const delivered = await deliverIpns(deps, pending);
+      if (stopping || pending.length < DELIVERY_BATCH || delivered === 0) return;
+    }
   };
   const timer = setInterval(() => {
     if (running) return;
@@ -284,11 +370,12 @@ export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Prom
       .finally(() => (running = undefined));
   }, intervalMs);
   return {
-    /** Stops the relay, once its pass and the fast-path deliveries in flight have ended. */
+    /** Stops the relay, once its pass and the fast-path pass in flight have ended. */
     async stop() {
+      stopping = true;
       clearInterval(timer);
       await running;
-      await Promise.all([...(inFlight.get(deps) ?? [])]);
+      await fastPaths.get(deps)?.stopped();
     },
   };
 }

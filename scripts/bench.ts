@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- scenario… --option value]`: starts the stack as `npm start` does (or uses a running one), drives it
- * over HTTP from this machine, and prints a table. Scenarios: create, ipn, paid, waiting, expiry (default: all).
+ * over HTTP from this machine, and prints a table. Scenarios: create, paid, ipn, soak, waiting, expiry (default: all).
  * Figures come from this script; no test asserts a speed.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import {
   ipnReceipt,
   ipnToPaidScenario,
   massExpiry,
+  soak,
   waitingInvoices,
   type BenchContext,
   type Figure,
@@ -19,7 +20,7 @@ import {
 import { startBaseline, type Baseline } from './bench/baseline';
 import { runningStack, startBenchStack } from './bench/stack';
 
-const SCENARIOS = ['create', 'paid', 'ipn', 'waiting', 'expiry'] as const;
+const SCENARIOS = ['create', 'paid', 'ipn', 'soak', 'waiting', 'expiry'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [scenario…] [options]
@@ -28,6 +29,7 @@ scenarios (default: all, in this order)
   create    POST /v1/invoices at a fixed concurrency          --seconds 60 --concurrency 8
   paid      IPN to paid, buyers paying on the sandbox         --payments 100
   ipn       IPN receipt, steady and burst, api vs node:http   --rate 50 --steady 60 --burst 500 --burst-for 10
+  soak      buyers paying at a fixed rate, per-minute figures --soak-rate 4 --soak-minutes 15
   waiting   N invoices waiting: worker RSS, database sizes    --waiting 10000 --max-cached 1000
   expiry    N invoices expiring in the same minute            --expiring 10000 --expiry-timeout 1800 (s)
 
@@ -47,6 +49,8 @@ async function main() {
       burst: { type: 'string', default: '500' },
       'burst-for': { type: 'string', default: '10' },
       payments: { type: 'string', default: '100' },
+      'soak-rate': { type: 'string', default: '4' },
+      'soak-minutes': { type: 'string', default: '15' },
       waiting: { type: 'string', default: '10000' },
       'max-cached': { type: 'string', default: '1000' },
       expiring: { type: 'string', default: '10000' },
@@ -116,6 +120,7 @@ async function main() {
           burstSeconds: n('burst-for'),
         });
       if (scenario === 'paid') await ipnToPaidScenario(ctx, { payments: n('payments'), concurrency: 4 });
+      if (scenario === 'soak') await soak(ctx, { rate: n('soak-rate'), minutes: n('soak-minutes') });
       if (scenario === 'waiting') await waitingInvoices(ctx, { count: n('waiting'), maxCachedWorkflows });
       if (scenario === 'expiry')
         await massExpiry(ctx, {

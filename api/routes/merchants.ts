@@ -3,6 +3,7 @@ import { hashApiKey, newApiKey, newId } from '../../lib/ids';
 import { openMerchant, sealContext, type MerchantRow } from '../../lib/merchants';
 import { merchantOf, requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
+import { forgetMerchant } from '../ipn';
 import { registerInSandbox } from '../sandbox';
 import { updateWebhookSettings } from '../webhooks';
 import { createMerchantBody, patchMerchantBody } from '../schemas';
@@ -80,6 +81,7 @@ export function merchantRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
         updated_at: db.fn.now() as unknown as Date,
       })
       .returning('*');
+    forgetMerchant(deps, id);
     const warning = await registerInSandbox(deps, row!);
     res.json({
       ...view(row!),

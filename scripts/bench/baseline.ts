@@ -46,16 +46,55 @@ export async function startBaseline(temporalAddress: string) {
       );
       return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
     },
-    /** `count` workflows whose timers fire at the same moment, each then one activity: seconds until all are done. */
-    async expiry(count: number, startRate: number, timeoutSeconds: number) {
+    /**
+     * `count` workflows whose timers fire at the same moment, each then one activity: seconds until all are done.
+     * `atDeadline` starts what should run meanwhile.
+     */
+    async expiry(count: number, startRate: number, timeoutSeconds: number, atDeadline: () => void = () => {}) {
       const deadline = Date.now() + Math.ceil((count / startRate) * 1000) + 30_000;
       const before = touched;
       for (let i = 0; i < count; i += 50)
         await Promise.all(Array.from({ length: Math.min(50, count - i) }, () => start(deadline)));
       await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
+      atDeadline();
       while (touched - before < count && Date.now() - deadline < timeoutSeconds * 1000)
         await new Promise((r) => setTimeout(r, 250));
       return { done: touched - before, seconds: (Date.now() - deadline) / 1000 };
+    },
+    /**
+     * `signals` signals spread over `workflows` inboxes, `concurrency` sent at a time by signal-with-start, each then
+     * one activity: signals handled per second, from the first sent to the last handled.
+     */
+    async catchUp(workflows: number, signals: number, concurrency = 32, timeoutSeconds = 1800) {
+      const ids = Array.from({ length: workflows }, () => `trivial-inbox-${randomUUID()}`);
+      const before = touched;
+      const started = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < signals) {
+            const n = next++;
+            await client.workflow.signalWithStart('trivialInbox', {
+              taskQueue: TASK_QUEUE,
+              workflowId: ids[n % workflows]!,
+              signal: 'event',
+              signalArgs: [n],
+            });
+          }
+        }),
+      );
+      while (touched - before < signals && Date.now() - started < timeoutSeconds * 1000)
+        await new Promise((r) => setTimeout(r, 250));
+      const seconds = (Date.now() - started) / 1000;
+      await Promise.all(
+        ids.map((id) =>
+          client.workflow
+            .getHandle(id)
+            .terminate('benchmark done')
+            .catch(() => {}),
+        ),
+      );
+      return { done: touched - before, seconds, perSecond: (touched - before) / seconds };
     },
     /**
      * Seconds until the workflow `workflowId` has run its first task (its history holds a timer), from now: how far
