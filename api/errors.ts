@@ -42,6 +42,14 @@ export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
       return;
     }
     log(err);
+    // PostgreSQL refused a value (class 22, "data exception": out of range, malformed, NUL in text). Only a request's
+    // value can do that, since ours are made well, so the request gets a 4xx; the line above still shows it, since a
+    // check is missing in front of the query.
+    const sqlState = (err as { code?: unknown }).code;
+    if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+      res.status(400).json({ error: { code: 'invalid_request', message: 'A value in the request is out of range' } });
+      return;
+    }
     res.status(500).json({ error: { code: 'internal', message: 'Internal error' } });
   };
 }

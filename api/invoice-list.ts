@@ -56,17 +56,37 @@ function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
 
+/** Whether a PostgreSQL timestamp's date and time fields name a real instant (no 31 February, no hour 25). */
+function isRealTimestamp(at: string): boolean {
+  const [y, mo, d, h, mi, sec] = at.split(/[- :.+]/).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  return (
+    y >= 1970 &&
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === sec
+  );
+}
+
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    // The timestamp reaches SQL as a parameter; checking its form turns a forged one into a 400, not a 500.
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      value.every((v) => typeof v === 'string') &&
-      PG_TIMESTAMP.test(value[0] ?? '')
-    )
-      return value as [string, string];
+    // Both reach SQL as parameters; checking them turns a forged cursor into a 400, not a 500.
+    if (Array.isArray(value) && value.length === 2) {
+      const [at, id] = value as unknown[];
+      if (
+        typeof at === 'string' &&
+        typeof id === 'string' &&
+        id.length <= 100 &&
+        !id.includes('\u0000') &&
+        PG_TIMESTAMP.test(at) &&
+        isRealTimestamp(at)
+      )
+        return [at, id];
+    }
   } catch {
     // fall through
   }

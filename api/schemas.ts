@@ -67,19 +67,38 @@ export const patchMerchantBody = z.strictObject({
     .meta({ description: 'Replace the signing secret (answered once); the old one stops working at once' }),
 });
 
+/** A row id as the API prints it: at most 15 digits, so it stays exact as a number and fits PostgreSQL's bigint. */
+const ROW_ID = /^\d{1,15}$/;
+/** Free text that ends up in SQL: PostgreSQL's text cannot hold NUL. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
+
 export const listWebhookDeliveriesQuery = z.strictObject({
-  invoiceId: z.string().optional(),
-  eventId: z.string().optional().meta({ example: 'evt_42' }),
+  invoiceId: text(100).optional(),
+  eventId: text(100).optional().meta({ example: 'evt_42' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^\d+$/, 'must be a nextCursor from a previous page').optional(),
+  cursor: z.string().regex(ROW_ID, 'must be a nextCursor from a previous page').optional(),
 });
 
 export const webhookEventParams = z.object({
   eventId: z
     .string()
-    .regex(/^evt_\d+$/, 'must be an event id such as evt_42')
+    .regex(/^evt_\d{1,15}$/, 'must be an event id such as evt_42')
     .meta({ example: 'evt_42' }),
 });
+
+/** An instant in ISO 8601 (a date alone is its midnight UTC), within years PostgreSQL and people both use. */
+const isoInstant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'must be an ISO 8601 date or time such as 2026-11-29T00:00:00Z',
+  })
+  .transform((v) => new Date(v))
+  .refine((d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999, 'must be between 1970 and 9999');
+
+export const listIpnEventsQuery = z.strictObject({ since: isoInstant.optional() });
 
 export const createProductBody = z.strictObject({ name, price, currency }).superRefine(priced);
 
@@ -114,7 +133,7 @@ export const cancelInvoiceBody = z.strictObject({ reason: z.string().max(500).op
 export const listInvoicesQuery = z.strictObject({
   status: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().optional(),
+  cursor: text(500).optional(),
 });
 
 // ---- Responses ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { createInvoice } from '../invoices';
 import { listInvoices } from '../invoice-list';
-import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery } from '../schemas';
+import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery, listIpnEventsQuery } from '../schemas';
 import type { IpnEventRow } from '../ipn';
 import { invoiceEventView, invoiceView, ipnEventView, type InvoiceEventRow } from '../views';
 
@@ -84,9 +84,7 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
 
   /** GET /v1/ipn-events?since= — the merchant's IPN log, newest first: every attempt with its verdict and outcome. */
   router.get('/v1/ipn-events', requireMerchant, async (req, res) => {
-    const since = typeof req.query.since === 'string' ? new Date(req.query.since) : undefined;
-    if (since && Number.isNaN(since.getTime()))
-      throw new HttpError(400, 'invalid_request', 'since must be an ISO date');
+    const { since } = listIpnEventsQuery.parse(req.query);
     const query = db<IpnEventRow>('ipn_events')
       .where({ merchant_id: merchantOf(res.locals).id })
       .orderBy('id', 'desc')

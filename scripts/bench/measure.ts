@@ -17,7 +17,7 @@ export function machine(): string {
   return `${list.length} × ${list[0]?.model.trim() ?? 'unknown CPU'}, ${mib(totalmem())} RAM, Node ${process.version}, ${process.platform}`;
 }
 
-interface ProcessTimes {
+export interface ProcessTimes {
   readonly pid: number;
   readonly name: string;
   /** User + system CPU time, in seconds. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { startService } from '../../lib/child-process';
 import { ipnBodies, ipnSender, paced, saturate, type Latencies } from './load';
-import { cpuUse, fileSize, mib, ms, percentile, processTree } from './measure';
+import { cpuUse, fileSize, mib, ms, percentile, processTree, type ProcessTimes } from './measure';
 import { workflowIdOf } from '../../workflows/shared';
 import type { Baseline } from './baseline';
 import type { BenchStack } from './stack';
@@ -590,13 +590,7 @@ export async function soak(ctx: BenchContext, o: { minutes: number; rate: number
     });
     await payments;
     const memory =
-      ctx.stack.pid === null
-        ? 'not measured (stack not started here)'
-        : (await processTree(ctx.stack.pid))
-            .filter((p) => p.rssBytes > 20 * 1024 * 1024)
-            .sort((a, b) => b.rssBytes - a.rssBytes)
-            .map((p) => `${p.name} ${mib(p.rssBytes)}`)
-            .join(', ');
+      ctx.stack.pid === null ? 'not measured (stack not started here)' : memoryByName(await processTree(ctx.stack.pid));
     const line = `creation p50 / p99 ${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 99))}; RSS ${memory}`;
     ctx.log(`soak minute ${minute}: ${line}`);
     ctx.figures.push({
@@ -619,4 +613,21 @@ export async function soak(ctx: BenchContext, o: { minutes: number; rate: number
       value: `${ms(percentile(paid, 50))} / ${ms(percentile(paid, 99))}`,
     },
   );
+}
+
+/**
+ * RSS per program, largest first; PostgreSQL's processes as their largest and how many there are (they share their
+ * buffers, so a sum would count those many times).
+ */
+function memoryByName(processes: readonly ProcessTimes[]): string {
+  const byName = new Map<string, { largest: number; count: number }>();
+  for (const p of processes) {
+    const seen = byName.get(p.name) ?? { largest: 0, count: 0 };
+    byName.set(p.name, { largest: Math.max(seen.largest, p.rssBytes), count: seen.count + 1 });
+  }
+  return [...byName]
+    .filter(([, m]) => m.largest > 20 * 1024 * 1024)
+    .sort(([, a], [, b]) => b.largest - a.largest)
+    .map(([name, m]) => `${name} ${mib(m.largest)}${m.count > 1 ? ` (largest of ${m.count})` : ''}`)
+    .join(', ');
 }
