@@ -10,10 +10,17 @@ export interface ActivityDeps {
   readonly secretBox: SecretBox;
   /** Base URL of the local 2Checkout sandbox, for merchants in the `sandbox` environment. */
   readonly sandboxUrl: string;
+  /** Whether payments may be verified against the sandbox at all (SANDBOX_ENABLED); never in production. */
+  readonly sandboxEnabled: boolean;
   /** Public base URL of the api: the buyer's return page. */
   readonly publicUrl: string;
   readonly fetch: typeof fetch;
   readonly clock: () => Date;
+  /**
+   * Whether webhooks may go to loopback and private addresses (a developer's machine, the tests); otherwise public
+   * unicast addresses only (lib/outbound.ts).
+   */
+  readonly allowPrivateWebhookTargets?: boolean;
   /** How webhook deliveries are retried (DEFAULT_WEBHOOK_POLICY unless configured). */
   readonly webhookPolicy?: WebhookPolicy;
   /** Prometheus counters and histograms of the worker process; none in tests that do not look. */

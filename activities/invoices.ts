@@ -13,12 +13,15 @@ import {
   type Verdict,
 } from '../lib/invoice/decide';
 import { startWebhook } from '../lib/invoice-client';
-import { loadMerchant } from '../lib/merchants';
+import { accountMismatch, loadMerchant } from '../lib/merchants';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import { parseIpn } from '../lib/twocheckout';
 import { ERRORS, twoCheckoutRetryDelayMs, type InvoiceOutcome } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 import { twoCheckoutApi } from './twocheckout';
+
+/** Statuses a payment could still move to `paid` (DESIGN.md §3), besides a won chargeback. */
+const UNPAID: readonly InvoiceStatus[] = ['awaiting_payment', 'processing', 'expired', 'canceled'];
 
 /** A status change to make, with what the audit trail records about it. */
 interface Change {
@@ -76,7 +79,9 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       currency: invoice.currency,
       acceptTestOrders: merchant.acceptTestOrders,
     };
-    return { invoice, merchant, facts };
+    // 2Checkout is asked with the merchant's settings only while they still name the invoice's own account (§8)
+    const mismatch = accountMismatch(merchant, invoice, deps.sandboxEnabled);
+    return { invoice, merchant, facts, mismatch };
   }
 
   /**
@@ -113,7 +118,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
      * names this invoice is acted on; anything else changes nothing.
      */
     async handleIpn(input: { invoiceId: string; ipnEventId: number }): Promise<InvoiceOutcome> {
-      const { invoice, merchant, facts } = await load(input.invoiceId);
+      const { invoice, merchant, facts, mismatch } = await load(input.invoiceId);
       const stored = await db<StoredIpn>('ipn_events').where({ id: input.ipnEventId }).first();
       if (
         !stored ||
@@ -124,6 +129,19 @@ export const invoiceActivities = (deps: ActivityDeps) => {
         return outcomeOf(invoice);
       const ipn = ipnFactsOf(stored.raw_body);
       const cause = `IPN ${ipn.orderStatus} for 2Checkout order ${ipn.refNo} (IPN_DATE ${ipn.ipnDate})`;
+      if (mismatch !== null) {
+        // No other account can confirm a payment: an unpaid invoice waits for a person; a settled one stays as it is.
+        if (!UNPAID.includes(invoice.status)) return recordOutcome(stored.id, invoice, `not_verified: ${mismatch}`);
+        const change: Change = {
+          to: 'needs_review',
+          reason: `not verified: ${mismatch}`,
+          cause,
+          ipnEventId: stored.id,
+        };
+        return announced(
+          await apply(invoice.id, change, { ipnEventId: stored.id, label: 'not_verified', reason: mismatch }),
+        );
+      }
       const fetchOrder = () => ask(invoice, () => twoCheckout.fetchOrder(merchant, ipn.refNo));
 
       if (ipn.orderStatus === 'REFUND') {
@@ -168,8 +186,16 @@ export const invoiceActivities = (deps: ActivityDeps) => {
      * the invoice decides (§3); with none paid or pending, an invoice past its expiry expires.
      */
     async reconcileInvoice(input: { invoiceId: string }): Promise<InvoiceOutcome> {
-      const { invoice, merchant, facts } = await load(input.invoiceId);
+      const { invoice, merchant, facts, mismatch } = await load(input.invoiceId);
       if (!OPEN_STATUSES.includes(invoice.status)) return outcomeOf(invoice);
+      if (mismatch !== null) {
+        const change: Change = {
+          to: 'needs_review',
+          reason: `not checked with 2Checkout: ${mismatch}`,
+          cause: 'reconciliation',
+        };
+        return announced(await apply(invoice.id, change));
+      }
       const orders = await ask(invoice, () => twoCheckout.findOrdersOfInvoice(merchant, invoice));
       const rank = (v: Verdict) => ['paid', 'needs_review', 'in_flight', 'failed'].indexOf(v.kind);
       const best = orders

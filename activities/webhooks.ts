@@ -2,110 +2,151 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { invoiceView } from '../lib/invoice-view';
 import { sealContext, type MerchantRow } from '../lib/merchants';
-import { WEBHOOK_SIGNATURE_HEADER, webhookSignature } from '../lib/webhooks';
+import { outboundAgent, postCapped, refusedTargetOf } from '../lib/outbound';
+import type { SecretBox } from '../lib/secret-box';
+import { WEBHOOK_SIGNATURE_HEADER, webhookSignature, webhookUrlProblem } from '../lib/webhooks';
 import { DEFAULT_WEBHOOK_POLICY, ERRORS, webhookEventId, type WebhookEvent } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 import type { InvoiceRow } from '../lib/invoice';
 
 /** How long one POST to the merchant may take; a slower endpoint counts as a failed attempt. */
 const SEND_TIMEOUT_MS = 10_000;
-/** How much of the merchant's answer is kept with the attempt, for the dashboard. */
+/** How much of the merchant's answer is read: the rest is never downloaded. */
+const ANSWER_LIMIT_BYTES = 4096;
+/** How much of what was read is kept with the attempt, for the dashboard. */
 const EXCERPT_CHARS = 500;
 
-export const webhookActivities = ({ db, secretBox, fetch, clock, webhookPolicy, metrics }: ActivityDeps) => ({
-  /**
-   * The event to send for one audit-trail row: its id, type (`invoice.<status>`) and body, built once so every
-   * attempt sends the same bytes. Null when the merchant has no webhook URL.
-   */
-  async prepareWebhookEvent(input: { auditEventId: number }): Promise<WebhookEvent | null> {
-    const event = await db('invoice_events')
-      .join('invoices', 'invoices.id', 'invoice_events.invoice_id')
-      .join('merchants', 'merchants.id', 'invoices.merchant_id')
-      .where('invoice_events.id', input.auditEventId)
-      .first<{ to_status: string | null; created_at: Date; invoice_id: string; webhook_url: string | null }>(
-        'invoice_events.to_status',
-        'invoice_events.created_at',
-        'invoice_events.invoice_id',
-        'merchants.webhook_url',
-      );
-    if (!event || event.to_status === null)
-      throw ApplicationFailure.nonRetryable(`No status change ${input.auditEventId} to announce`, ERRORS.noSuchEvent);
-    if (event.webhook_url === null) return null;
-    const invoice = (await db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first())!;
-    const id = webhookEventId(input.auditEventId);
-    const type = `invoice.${event.to_status}`;
-    const body = JSON.stringify({
-      id,
-      type,
-      createdAt: event.created_at.toISOString(),
-      data: { invoice: invoiceView(invoice) },
-    });
-    return {
-      id,
-      type,
-      invoiceId: invoice.id,
-      merchantId: invoice.merchant_id,
-      body,
-      policy: webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
-    };
-  },
-
-  /**
-   * One signed POST of the event to the merchant's current webhook URL, logged as an attempt whatever happens.
-   * Anything but a 2xx answer fails the attempt, and Temporal retries it with backoff (see webhookWorkflow).
-   */
-  async sendWebhook(event: WebhookEvent): Promise<{ attempt: number; status: number }> {
-    const merchant = await db<MerchantRow>('merchants').where({ id: event.merchantId }).first();
-    if (!merchant?.webhook_url || !merchant.webhook_secret_sealed)
-      throw ApplicationFailure.nonRetryable('The merchant no longer has a webhook URL', ERRORS.noWebhookUrl);
-    const secret = secretBox.open(merchant.webhook_secret_sealed, sealContext.webhookSecret(merchant.id));
-    const url = merchant.webhook_url;
-    const attempt = await logAttempt(db, event, url);
-    const timestamp = Math.floor(clock().getTime() / 1000);
-    Context.current().log.info('sending webhook', { eventId: event.id, type: event.type, attempt });
-
-    let outcome: { state: 'succeeded' | 'failed'; status?: number; excerpt?: string; error?: string };
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'twocheckout-invoices-webhooks/1',
-          'Webhook-Id': event.id,
-          [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(secret, timestamp, event.body),
-        },
-        body: event.body,
-        redirect: 'manual', // a redirect is not a delivery: the merchant should give the final URL
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+export const webhookActivities = (deps: ActivityDeps) => {
+  const { db, secretBox, clock, webhookPolicy, metrics } = deps;
+  // One connection pool per worker, refusing non-public addresses as it connects (unless the deployment allows them).
+  const agent = outboundAgent({ allowPrivateTargets: deps.allowPrivateWebhookTargets ?? false });
+  return {
+    /**
+     * The event to send for one audit-trail row: its id, type (`invoice.<status>`) and body, built once so every
+     * attempt sends the same bytes. Null when the merchant has no webhook URL.
+     */
+    async prepareWebhookEvent(input: { auditEventId: number }): Promise<WebhookEvent | null> {
+      const event = await db('invoice_events')
+        .join('invoices', 'invoices.id', 'invoice_events.invoice_id')
+        .join('merchants', 'merchants.id', 'invoices.merchant_id')
+        .where('invoice_events.id', input.auditEventId)
+        .first<{ to_status: string | null; created_at: Date; invoice_id: string; webhook_url: string | null }>(
+          'invoice_events.to_status',
+          'invoice_events.created_at',
+          'invoice_events.invoice_id',
+          'merchants.webhook_url',
+        );
+      if (!event || event.to_status === null)
+        throw ApplicationFailure.nonRetryable(`No status change ${input.auditEventId} to announce`, ERRORS.noSuchEvent);
+      if (event.webhook_url === null) return null;
+      const invoice = (await db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first())!;
+      const id = webhookEventId(input.auditEventId);
+      const type = `invoice.${event.to_status}`;
+      const body = JSON.stringify({
+        id,
+        type,
+        createdAt: event.created_at.toISOString(),
+        data: { invoice: invoiceView(invoice) },
       });
-      const text = await response.text().catch(() => '');
-      outcome = {
-        state: response.status >= 200 && response.status < 300 ? 'succeeded' : 'failed',
-        status: response.status,
-        excerpt: text.slice(0, EXCERPT_CHARS),
+      return {
+        id,
+        type,
+        invoiceId: invoice.id,
+        merchantId: invoice.merchant_id,
+        body,
+        policy: webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
       };
-    } catch (err) {
-      outcome = { state: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-    }
-    await db('webhook_deliveries')
-      .where({ event_id: event.id, attempt })
-      .update({
-        state: outcome.state,
-        response_status: outcome.status ?? null,
-        response_excerpt: outcome.excerpt ?? null,
-        error: outcome.error ?? null,
-        completed_at: db.fn.now(),
-      });
-    metrics?.webhookDeliveryAttempts.inc({ outcome: outcome.state });
-    if (outcome.state === 'failed') {
-      throw ApplicationFailure.retryable(
-        outcome.error ?? `${url} answered HTTP ${outcome.status}`,
-        ERRORS.webhookNotAccepted,
-      );
-    }
-    return { attempt, status: outcome.status! };
-  },
-});
+    },
+
+    /**
+     * One signed POST of the event to the merchant's current webhook URL, logged as an attempt whatever happens.
+     * Anything but a 2xx answer fails the attempt, and Temporal retries it with backoff (see webhookWorkflow). A URL
+     * whose address is not public, a redirect, or an http:// URL of a live merchant fails it too, and says why.
+     */
+    async sendWebhook(event: WebhookEvent): Promise<{ attempt: number; status: number }> {
+      const merchant = await db<MerchantRow>('merchants').where({ id: event.merchantId }).first();
+      if (!merchant?.webhook_url || !merchant.webhook_secret_sealed)
+        throw ApplicationFailure.nonRetryable('The merchant no longer has a webhook URL', ERRORS.noWebhookUrl);
+      const url = merchant.webhook_url;
+      const attempt = await logAttempt(db, event, url);
+      const now = clock();
+      const timestamp = Math.floor(now.getTime() / 1000);
+      Context.current().log.info('sending webhook', { eventId: event.id, type: event.type, attempt });
+
+      let outcome: { state: 'succeeded' | 'failed'; status?: number; excerpt?: string; error?: string };
+      const notAllowed = webhookUrlProblem(merchant.twocheckout_environment, url);
+      if (notAllowed !== undefined) {
+        outcome = { state: 'failed', error: `Not sent: the webhook URL ${notAllowed}` };
+      } else {
+        try {
+          const answer = await postCapped(agent, url, {
+            headers: {
+              'Content-Type': 'application/json',
+              'User-Agent': 'twocheckout-invoices-webhooks/1',
+              'Webhook-Id': event.id,
+              [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(
+                signingSecrets(secretBox, merchant, now),
+                timestamp,
+                event.body,
+              ),
+            },
+            body: event.body,
+            signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+            maxBytes: ANSWER_LIMIT_BYTES,
+          });
+          outcome =
+            answer.status >= 300 && answer.status < 400
+              ? // a redirect is not a delivery, and is not followed: the merchant should give the final URL
+                { state: 'failed', status: answer.status, error: 'A redirect: set the final URL as webhookUrl' }
+              : {
+                  state: answer.status >= 200 && answer.status < 300 ? 'succeeded' : 'failed',
+                  status: answer.status,
+                  excerpt: answer.body.toString('utf8').slice(0, EXCERPT_CHARS),
+                };
+        } catch (err) {
+          const refused = refusedTargetOf(err);
+          outcome = {
+            state: 'failed',
+            error: refused
+              ? `Not sent: ${refused.message}`
+              : err instanceof Error
+                ? `${err.name}: ${err.message}`
+                : String(err),
+          };
+        }
+      }
+      await db('webhook_deliveries')
+        .where({ event_id: event.id, attempt })
+        .update({
+          state: outcome.state,
+          response_status: outcome.status ?? null,
+          response_excerpt: outcome.excerpt ?? null,
+          error: outcome.error ?? null,
+          completed_at: db.fn.now(),
+        });
+      metrics?.webhookDeliveryAttempts.inc({ outcome: outcome.state });
+      if (outcome.state === 'failed') {
+        throw ApplicationFailure.retryable(
+          outcome.error ?? `${url} answered HTTP ${outcome.status}`,
+          ERRORS.webhookNotAccepted,
+        );
+      }
+      return { attempt, status: outcome.status! };
+    },
+  };
+};
+
+/** The current secret, then the previous one while its overlap lasts (migrations/…_webhook_previous_secret.ts). */
+function signingSecrets(box: SecretBox, merchant: MerchantRow, now: Date): string[] {
+  const current = box.open(merchant.webhook_secret_sealed!, sealContext.webhookSecret(merchant.id));
+  const previous =
+    merchant.webhook_previous_secret_sealed !== null &&
+    merchant.webhook_previous_secret_expires_at !== null &&
+    merchant.webhook_previous_secret_expires_at > now
+      ? box.open(merchant.webhook_previous_secret_sealed, sealContext.previousWebhookSecret(merchant.id))
+      : undefined;
+  return previous === undefined ? [current] : [current, previous];
+}
 
 /** Records the attempt before it is made (a crash leaves it `pending`); numbered per event across resends. */
 async function logAttempt(db: Knex, event: WebhookEvent, url: string): Promise<number> {

@@ -7,6 +7,7 @@ import { INVOICE_STATUSES, workflowIdOf } from '../workflows/shared';
 import type { TimelineEntry } from './invoice-timeline';
 import type { IpnEventRow } from './ipn';
 import type { IpnSummaryRow } from './ipn-log';
+import type { SettingsChangeRow } from './merchant-settings';
 import { invoiceView } from './views';
 
 /** `2026-11-29 00:41` (UTC), or nothing. */
@@ -17,20 +18,26 @@ const alert = (error: string | undefined) => (error ? `<p class="error" role="al
 const notice = (text: string | undefined) => (text ? `<p class="notice" role="status">${esc(text)}</p>` : '');
 const invoiceLink = (id: string) => `<a href="/dashboard/invoices/${encodeURIComponent(id)}">${esc(id)}</a>`;
 
-export function page(title: string, body: string, merchant?: MerchantRow): string {
-  const nav = merchant
-    ? `<nav><strong>${esc(merchant.name)}</strong> · <a href="/dashboard/products">Products</a> · <a href="/dashboard/invoices">Invoices</a>
- · <a href="/dashboard/ipn">IPN log</a> · <a href="/dashboard/settings">Settings</a>
-<form method="post" action="/dashboard/logout" style="display:inline"><button>Sign out</button></form></nav>`
-    : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — Payments</title>
-<style>body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;color:#222}
+/**
+ * The dashboard's one stylesheet. The Content-Security-Policy (api/security.ts) allows exactly this text by its hash:
+ * style attributes and other style elements are not applied.
+ */
+export const DASHBOARD_CSS = `body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
 .error{background:#f8d7da;padding:.5rem 1rem;border-radius:4px}.notice{background:#d1e7dd;padding:.5rem 1rem;border-radius:4px}
 label{margin-right:1rem}input,select,button{padding:.3rem;font-size:1rem}dt{font-weight:bold;float:left;clear:left;width:12rem}
 dd{margin:0 0 .3rem 12rem}.flag{background:#fff3cd;padding:0 .3rem;border-radius:3px}code{background:#f4f4f4;padding:0 .2rem}
 .status-paid,.check-ok{color:#146c2e;font-weight:bold}.check-rejected,.check-unreachable,.verdict-rejected{color:#b02a37;font-weight:bold}
-</style></head><body>${nav}<h1>${esc(title)}</h1>${body}</body></html>`;
+.inline{display:inline}`;
+
+export function page(title: string, body: string, merchant?: MerchantRow): string {
+  const nav = merchant
+    ? `<nav><strong>${esc(merchant.name)}</strong> · <a href="/dashboard/products">Products</a> · <a href="/dashboard/invoices">Invoices</a>
+ · <a href="/dashboard/ipn">IPN log</a> · <a href="/dashboard/settings">Settings</a>
+<form method="post" action="/dashboard/logout" class="inline"><button>Sign out</button></form></nav>`
+    : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — Payments</title>
+<style>${DASHBOARD_CSS}</style></head><body>${nav}<h1>${esc(title)}</h1>${body}</body></html>`;
 }
 
 export function notFoundPage(what: string, merchant: MerchantRow): string {
@@ -248,7 +255,9 @@ export interface SettingsView {
   ipnUrl: string;
   /** PUBLIC_URL is a loopback or plain-http address: 2Checkout itself cannot reach it. */
   ipnUrlLocal: boolean;
-  secretTails: { secretKey: string; buyLinkSecretWord: string };
+  secretFingerprints: { secretKey: string; buyLinkSecretWord: string };
+  /** The latest audited changes of the 2Checkout settings, newest first. */
+  settingsChanges: SettingsChangeRow[];
   /** The webhook signing secret, right after it was made: shown this once. */
   webhookSecret?: string;
   check?: { restApi: CheckResult; buyLink?: CheckResult };
@@ -256,6 +265,23 @@ export interface SettingsView {
   error?: string;
   /** The webhook URL as typed, when it was refused. */
   webhookUrlInput?: string;
+}
+
+/** Who changed the 2Checkout settings and which; secrets only by name. */
+function settingsChangesTable(changes: readonly SettingsChangeRow[]): string {
+  if (changes.length === 0) return '<p id="settings-changes">None yet.</p>';
+  const what = (c: SettingsChangeRow) =>
+    c.fields
+      .map((name) => [name, c.changes[name] ?? {}] as const)
+      .map(([name, d]) =>
+        d.changed ? `${esc(name)} changed` : `${esc(name)}: ${esc(String(d.from ?? '—'))} → ${esc(String(d.to))}`,
+      )
+      .join('; ');
+  const who = (c: SettingsChangeRow) =>
+    c.actor_type === 'admin' ? 'admin' : `${c.actor_type === 'api_key' ? 'API key' : 'dashboard'} ${esc(c.actor)}`;
+  return `<table id="settings-changes"><thead><tr><th>When (UTC)</th><th>Who</th><th>What</th></tr></thead><tbody>
+${changes.map((c) => `<tr data-change="${c.id}"><td>${exactly(c.created_at)}</td><td>${who(c)}</td><td>${what(c)}</td></tr>`).join('\n')}
+</tbody></table>`;
 }
 
 export function settingsPage(v: SettingsView): string {
@@ -269,8 +295,8 @@ export function settingsPage(v: SettingsView): string {
         ? 'sandbox (the local 2Checkout sandbox)'
         : 'live (secure.2checkout.com, api.2checkout.com)',
     ],
-    ['Secret Key', esc(v.secretTails.secretKey)],
-    ['Buy-link Secret Word', esc(v.secretTails.buyLinkSecretWord)],
+    ['Secret Key', `fingerprint <code>${esc(v.secretFingerprints.secretKey)}</code>`],
+    ['Buy-link Secret Word', `fingerprint <code>${esc(v.secretFingerprints.buyLinkSecretWord)}</code>`],
     ['Test orders count as paid', yes(m.accept_test_orders)],
     ['MD5-only IPNs accepted', yes(m.allow_md5_ipn)],
   ];
@@ -288,7 +314,11 @@ export function settingsPage(v: SettingsView): string {
     `${alert(v.error)}${notice(v.notice)}
 <h2>2Checkout account</h2>
 <dl id="account">${account.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>
-<p>Change these with <code>PATCH /v1/merchant</code>.</p>
+<p>Change these with <code>PATCH /v1/merchant</code>. A fingerprint is the start of the secret's SHA-256
+(<code>printf %s 'secret' | sha256sum</code>): enough to tell which secret is saved, nothing of the secret itself.</p>
+
+<h2>Changes of these settings</h2>
+${settingsChangesTable(v.settingsChanges)}
 
 <h2>IPN URL</h2>
 <p><input id="ipn-url" readonly size="70" value="${esc(v.ipnUrl)}" aria-label="IPN URL"></p>

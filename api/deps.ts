@@ -18,7 +18,11 @@ export interface ApiDeps {
     | 'ipnBodyLimit'
     | 'temporalNamespace'
     | 'sandboxUrl'
+    | 'sandboxEnabled'
     | 'sessionSecret'
+    | 'rateLimits'
+    | 'trustProxy'
+    | 'rejectedIpnRetentionMs'
   >;
   readonly fetch: typeof fetch;
   readonly clock: () => Date;

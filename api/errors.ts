@@ -15,6 +15,14 @@ export class HttpError extends Error {
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
 
+/** A `sandbox` merchant where the deployment does not enable the sandbox (SANDBOX_ENABLED). */
+export const sandboxDisabled = () =>
+  new HttpError(
+    422,
+    'sandbox_disabled',
+    'The 2Checkout sandbox is disabled in this deployment: merchants here use environment "live"',
+  );
+
 /** One place maps errors to `{ error: { code, message } }`. Unknown errors are 500 and say nothing inside. */
 export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {

@@ -6,7 +6,7 @@ import { newId } from '../lib/ids';
 import { openMerchant, type MerchantRow } from '../lib/merchants';
 import { toMinorUnits } from '../lib/money';
 import type { ApiDeps } from './deps';
-import { HttpError, notFound } from './errors';
+import { HttpError, notFound, sandboxDisabled } from './errors';
 import type { CreateInvoiceBody } from './schemas';
 import type { ProductRow } from './views';
 import { startInvoiceWorkflow } from '../lib/invoice-client';
@@ -33,6 +33,7 @@ export async function createInvoice(
     if (existing) return { invoice: await replay(deps, merchant, existing, requestHash), created: false };
   }
 
+  if (merchant.twocheckout_environment === 'sandbox' && !deps.config.sandboxEnabled) throw sandboxDisabled();
   const { items, currency, productId } = await resolveItems(deps, merchant, body);
   const amountMinor = items.reduce((sum, i) => sum + i.unitPriceMinor * i.quantity, 0);
   if (!Number.isSafeInteger(amountMinor)) throw new HttpError(400, 'invalid_request', 'Invoice total is too large');
@@ -64,6 +65,9 @@ export async function createInvoice(
         expires_at: expiresAt,
         status_reason: `waiting for payment until ${expiresAt.toISOString()}`,
         checkout_url: checkoutUrl,
+        // the account of this link is the one its payments are verified with, whatever the merchant changes later
+        twocheckout_environment: merchant.twocheckout_environment,
+        twocheckout_merchant_code: merchant.twocheckout_merchant_code,
         customer_email: body.customerEmail ?? null,
         external_id: body.externalId ?? null,
         idempotency_key: idempotencyKey ?? null,

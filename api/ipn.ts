@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { InvoiceRow } from '../lib/invoice';
 import { LRUCache } from 'lru-cache';
 import { loadMerchant, type Merchant } from '../lib/merchants';
 import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
 import type { ApiDeps } from './deps';
+import type { IpnVerdict } from './metrics';
 import { deliverStoredIpn, loadInvoiceRun, type InvoiceRun } from '../lib/invoice-client';
 
 export interface IpnRequest {
@@ -14,8 +16,10 @@ export interface IpnRequest {
 }
 
 export interface IpnResponse {
-  readonly status: 200 | 400 | 404 | 503;
+  readonly status: 200 | 400 | 503;
   readonly body: string;
+  /** What it came to, for the metrics: more than the answer tells the caller. */
+  readonly verdict: IpnVerdict;
   /** Set when the IPN was stored and awaits delivery to its workflow. */
   readonly deliver?: number;
   /** Why a 400 refused it (`malformed` or the signature verdict), for the metrics. */
@@ -28,6 +32,8 @@ export interface IpnEventRow {
   id: number;
   merchant_id: string;
   raw_body: Buffer;
+  raw_body_sha256: string | null;
+  raw_body_bytes: number | null;
   headers: unknown;
   remote_addr: string | null;
   verdict: string;
@@ -77,6 +83,16 @@ export function forgetMerchant(deps: ApiDeps, merchantId: string): void {
 }
 
 /**
+ * The one answer to every refused IPN. 2Checkout needs only "no receipt"; naming the verdict, or answering an unknown
+ * merchant id otherwise than a bad signature, would tell a prober which ids exist and which check it failed.
+ */
+const REFUSED = 'IPN refused';
+/** What a rejected attempt keeps of its body (with a SHA-256 of the whole): enough to see what was sent. */
+const REJECTED_BODY_KEPT = 4096;
+/** What a rejected attempt keeps of each field it claims (REFNO, REFNOEXT…), shown in the IPN log. */
+const CLAIMED_FIELD_KEPT = 100;
+
+/**
  * DESIGN.md §4: verify the raw bytes, store them durably, then answer with the read receipt. A bad signature is
  * stored as an attempt and answered 400 without a receipt; a database that cannot take the event is answered 503
  * without a receipt, so 2Checkout retries. Nothing is signalled here: the caller delivers after answering.
@@ -87,9 +103,9 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
     merchant = await merchantsOf(deps).fetch(req.merchantId);
   } catch (err) {
     deps.log('IPN: merchant lookup failed', { merchantId: req.merchantId, error: String(err) });
-    return { status: 503, body: 'Temporarily unavailable' };
+    return { status: 503, body: 'Temporarily unavailable', verdict: 'unavailable' };
   }
-  if (!merchant) return { status: 404, body: 'Unknown merchant' };
+  if (!merchant) return { status: 400, body: REFUSED, verdict: 'unknown_merchant' };
 
   let ipn: Ipn;
   try {
@@ -97,12 +113,12 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
   } catch (err) {
     if (!(err instanceof IpnParseError)) throw err;
     await storeRejected(deps, req, 'malformed', null);
-    return { status: 400, body: `Malformed IPN: ${err.message}`, rejected: 'malformed' };
+    return { status: 400, body: REFUSED, verdict: 'rejected', rejected: 'malformed' };
   }
   const verdict = verifyIpnSignature(ipn, merchant.secretKey, { allowMd5: merchant.allowMd5Ipn });
   if (!verdict.ok) {
     await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null, ipn);
-    return { status: 400, body: `IPN signature not verified: ${verdict.reason}`, rejected: verdict.reason };
+    return { status: 400, body: REFUSED, verdict: 'rejected', rejected: verdict.reason };
   }
 
   const refNo = ipn.get('REFNO') ?? '';
@@ -147,17 +163,22 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
       refNo,
       error: String(err),
     });
-    return { status: 503, body: 'Temporarily unavailable' };
+    return { status: 503, body: 'Temporarily unavailable', verdict: 'unavailable' };
   }
   return {
     status: 200,
+    verdict: 'accepted',
     body: buildReadReceipt(ipn, merchant.secretKey, verdict.algorithm, deps.clock()),
     ...(stored.delivery_state === 'pending' && { deliver: stored.id }),
     duplicate: stored.duplicate_count > 0,
   };
 }
 
-/** A refused attempt is kept for the IPN log; its fields are shown as claimed, never trusted. */
+/**
+ * A refused attempt is kept for the IPN log; its fields are shown as claimed, never trusted. Only its first 4 KiB and
+ * a hash of the whole are kept (fields cut short too), so that unsigned posts cannot fill the database; the IPN relay
+ * purges them after REJECTED_IPN_RETENTION_DAYS.
+ */
 async function storeRejected(
   deps: ApiDeps,
   req: IpnRequest,
@@ -166,13 +187,16 @@ async function storeRejected(
   ipn?: Ipn,
 ): Promise<void> {
   try {
+    const claimed = (name: string) => ipn?.get(name)?.slice(0, CLAIMED_FIELD_KEPT) ?? null;
     await deps.db('ipn_events').insert({
-      refno: ipn?.get('REFNO') ?? null,
-      refnoext: ipn?.get('REFNOEXT') ?? null,
-      order_status: ipn?.get('ORDERSTATUS') ?? null,
-      ipn_date: ipn?.get('IPN_DATE') ?? null,
+      refno: claimed('REFNO'),
+      refnoext: claimed('REFNOEXT'),
+      order_status: claimed('ORDERSTATUS'),
+      ipn_date: claimed('IPN_DATE'),
       merchant_id: req.merchantId,
-      raw_body: req.rawBody,
+      raw_body: req.rawBody.subarray(0, REJECTED_BODY_KEPT),
+      raw_body_sha256: createHash('sha256').update(req.rawBody).digest('hex'),
+      raw_body_bytes: req.rawBody.length,
       headers: JSON.stringify(req.headers),
       remote_addr: req.remoteAddr ?? null,
       verdict,
@@ -345,11 +369,32 @@ export function deliverAfterReceipt(deps: ApiDeps, ipnEventId: number): void {
   fastPathOf(deps).add(ipnEventId);
 }
 
-/** The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. */
+/** Rejected IPN attempts older than `retentionMs` are deleted; verified IPNs never. Answers how many. */
+async function purgeRejectedIpns(deps: ApiDeps, retentionMs: number): Promise<number> {
+  return deps
+    .db('ipn_events')
+    .whereNot('verdict', 'verified')
+    .andWhere('received_at', '<', new Date(deps.clock().getTime() - retentionMs))
+    .delete();
+}
+
+/** How often the relay purges old rejected IPN attempts: a retention counted in days needs no finer step. */
+const PURGE_EVERY_MS = 3600_000;
+
+/**
+ * The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. It
+ * also purges old rejected IPN attempts, at start and then hourly (every replica may; the delete is idempotent).
+ */
 export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopping = false;
+  let purgedAt = -Infinity;
   const tick = async () => {
+    if (Date.now() - purgedAt >= PURGE_EVERY_MS) {
+      purgedAt = Date.now();
+      const purged = await purgeRejectedIpns(deps, deps.config.rejectedIpnRetentionMs);
+      if (purged) deps.log('purged old rejected IPN attempts', { purged });
+    }
     // Pass after pass while whole batches come back: a backlog drains at Temporal's pace, not one batch per interval.
     for (;;) {
       const pending = await deps

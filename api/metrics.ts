@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { INVOICE_STATUSES } from '../workflows/shared';
 
 /** What an IPN POST came to, as counted by `ipn_received_total{verdict}`. */
-export type IpnVerdict = 'accepted' | 'rejected' | 'unknown_merchant' | 'unavailable';
+export type IpnVerdict = 'accepted' | 'rejected' | 'unknown_merchant' | 'unavailable' | 'throttled';
 
 /**
  * The api's Prometheus metrics, in a registry of their own (never prom-client's global one, so an api and a worker
@@ -15,7 +15,7 @@ export function createApiMetrics(opts: { db: () => Knex; processMetrics?: boolea
 
   const ipnReceived = new Counter({
     name: 'ipn_received_total',
-    help: 'IPN POSTs answered, by verdict: accepted (stored, receipt sent; duplicates included), rejected (malformed or signature not verified), unknown_merchant, unavailable (database down: 503, 2Checkout retries)',
+    help: 'IPN POSTs answered, by verdict: accepted (stored, receipt sent; duplicates included), rejected (malformed or signature not verified), unknown_merchant, unavailable (database down: 503, 2Checkout retries), throttled (over the per-merchant rate limit: 429, 2Checkout retries)',
     labelNames: ['verdict'] as const,
     registers: [registry],
   });

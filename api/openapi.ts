@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import {
+  apiKeyListResponse,
+  apiKeyParams,
+  apiKeyResponse,
   cancelInvoiceBody,
+  createdApiKeyResponse,
+  disableMerchantBody,
+  merchantAccessResponse,
+  merchantParams,
+  replacedApiKeysResponse,
+  rotateApiKeyBody,
   createInvoiceBody,
   createMerchantBody,
   createProductBody,
@@ -14,6 +23,7 @@ import {
   listInvoicesQuery,
   merchantResponse,
   patchMerchantBody,
+  settingsChangeListResponse,
   productListResponse,
   productResponse,
   listWebhookDeliveriesQuery,
@@ -31,7 +41,9 @@ const text = (description: string, type = 'text/plain') => ({
 
 /** The errors every merchant endpoint can answer, besides its own. */
 const merchantErrors: ZodOpenApiResponsesObject = {
-  '401': error('Missing or unknown API key (`unauthorized`)'),
+  '401': error('Missing, unknown, expired or revoked API key (`unauthorized`; the message says which)'),
+  '403': error('The operator disabled this merchant (`merchant_disabled`): the key is right, the account is not'),
+  '429': error('Too many 401s from this address (`rate_limited`); `Retry-After` says when to try again'),
   '500': error('Unexpected failure (`internal`); nothing inside is told'),
 };
 const merchantOp = (op: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({
@@ -69,7 +81,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
       {
         name: 'Webhooks',
         description:
-          'Status changes POSTed to the merchant’s webhookUrl, signed: `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`',
+          'Status changes POSTed to the merchant’s webhookUrl (public addresses only; https for live merchants), signed: `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. After a secret rotation a second `v1=`, made with the previous secret, follows until its overlap ends: accept the webhook if any `v1` matches.',
       },
       { name: 'Buyer', description: 'Public pages the buyer passes through' },
       { name: 'Operations', description: 'Probes and metrics' },
@@ -96,7 +108,58 @@ export function buildOpenApiDocument(serverUrl?: string) {
           responses: {
             '201': { description: 'Created', ...json(createdMerchantResponse) },
             '400': error('Invalid body (`invalid_request`, `invalid_json`)'),
+            '422': error('`sandbox` where this deployment does not enable it (`sandbox_disabled`)'),
             '401': error('Not the admin token (`unauthorized`)'),
+            '429': error('Too many 401s from this address (`rate_limited`); `Retry-After` says when to try again'),
+          },
+        },
+      },
+      '/v1/merchants/{id}/disable': {
+        post: {
+          tags: ['Merchants'],
+          operationId: 'disableMerchant',
+          summary: 'Disable a merchant (admin)',
+          description:
+            'Its API keys get 403 `merchant_disabled`, its dashboard sign-in is refused and its sessions end. Its payments are not stopped: IPNs for its invoices are still received, stored and applied. Disabling again keeps the first time.',
+          security: [{ adminToken: [] }],
+          requestParams: { path: merchantParams },
+          requestBody: { ...json(disableMerchantBody), required: false },
+          responses: {
+            '200': { description: 'Disabled', ...json(merchantAccessResponse) },
+            '400': error('Invalid body (`invalid_request`)'),
+            '401': error('Not the admin token (`unauthorized`)'),
+            '404': error('No such merchant (`not_found`)'),
+          },
+        },
+      },
+      '/v1/merchants/{id}/enable': {
+        post: {
+          tags: ['Merchants'],
+          operationId: 'enableMerchant',
+          summary: 'Enable a disabled merchant again (admin)',
+          description: 'Its working API keys are accepted again; its dashboard needs a new sign-in.',
+          security: [{ adminToken: [] }],
+          requestParams: { path: merchantParams },
+          responses: {
+            '200': { description: 'Enabled', ...json(merchantAccessResponse) },
+            '401': error('Not the admin token (`unauthorized`)'),
+            '404': error('No such merchant (`not_found`)'),
+          },
+        },
+      },
+      '/v1/merchants/{id}/api-keys/replace': {
+        post: {
+          tags: ['Merchants'],
+          operationId: 'replaceMerchantApiKeys',
+          summary: 'Revoke every API key of a merchant and make one new key (admin)',
+          description:
+            'For a leaked key: every key is refused at once and the dashboard sessions end; the new key, in this answer only, is for the merchant.',
+          security: [{ adminToken: [] }],
+          requestParams: { path: merchantParams },
+          responses: {
+            '200': { description: 'Replaced', ...json(replacedApiKeysResponse) },
+            '401': error('Not the admin token (`unauthorized`)'),
+            '404': error('No such merchant (`not_found`)'),
           },
         },
       },
@@ -104,18 +167,67 @@ export function buildOpenApiDocument(serverUrl?: string) {
         get: merchantOp({
           tags: ['Merchants'],
           operationId: 'getMerchant',
-          summary: 'The calling merchant, secrets masked',
+          summary: 'The calling merchant, secrets as fingerprints',
           responses: { '200': { description: 'The merchant', ...json(merchantResponse) } },
         }),
         patch: merchantOp({
           tags: ['Merchants'],
           operationId: 'updateMerchant',
           summary: 'Change the name or 2Checkout settings',
-          description: 'Secrets given are sealed again; a `sandbox` merchant is registered with the sandbox again.',
+          description:
+            'Secrets given are sealed again; a `sandbox` merchant is registered with the sandbox again. Changes of the 2Checkout settings are audited (`/v1/merchant/settings-changes`); invoices already made stay verified with the account they were made under.',
           requestBody: json(patchMerchantBody),
           responses: {
             '200': { description: 'The merchant as saved', ...json(merchantResponse) },
             '400': error('Invalid body'),
+            '422': error('`sandbox` where this deployment does not enable it (`sandbox_disabled`)'),
+          },
+        }),
+      },
+      '/v1/merchant/settings-changes': {
+        get: merchantOp({
+          tags: ['Merchants'],
+          operationId: 'listSettingsChanges',
+          summary: 'Who changed the 2Checkout settings, and when (100 at most, newest first)',
+          description:
+            'Merchant code, Secret Key, Buy-link Secret Word, environment, test orders and MD5 acceptance: each change with who made it (the admin, or which API key). Secrets are named, never shown.',
+          responses: { '200': { description: 'The changes', ...json(settingsChangeListResponse) } },
+        }),
+      },
+      '/v1/merchant/api-keys': {
+        get: merchantOp({
+          tags: ['Merchants'],
+          operationId: 'listApiKeys',
+          summary: 'The merchant’s API keys, newest first (never the keys themselves)',
+          responses: { '200': { description: 'The keys', ...json(apiKeyListResponse) } },
+        }),
+        post: merchantOp({
+          tags: ['Merchants'],
+          operationId: 'rotateApiKey',
+          summary: 'Rotate: a new API key, and the calling key expiring after an overlap',
+          description:
+            'The new key is in this answer only. The key this request is made with keeps working for `expireCurrentIn` seconds (default a day, at most 7 days; 0 stops it at once), so integrations switch without downtime; an expiry already nearer is kept. Audited in `/v1/merchant/settings-changes` (`apiKeys`).',
+          requestBody: { ...json(rotateApiKeyBody), required: false },
+          responses: {
+            '201': { description: 'The new key, shown once', ...json(createdApiKeyResponse) },
+            '400': error('Invalid body (`invalid_request`)'),
+            '409': error('Already 10 working keys (`too_many_api_keys`): revoke one first'),
+          },
+        }),
+      },
+      '/v1/merchant/api-keys/{id}': {
+        delete: merchantOp({
+          tags: ['Merchants'],
+          operationId: 'revokeApiKey',
+          summary: 'Revoke an API key at once',
+          description:
+            'The key is refused from now on, and the merchant’s dashboard sessions end. The last working key without an expiry cannot be revoked: create a new one first, so the merchant is never locked out. Revoking a revoked key changes nothing.',
+          requestParams: { path: apiKeyParams },
+          responses: {
+            '200': { description: 'The key, revoked', ...json(apiKeyResponse) },
+            '400': error('Not an API key id (`invalid_request`)'),
+            '404': error('No such key of this merchant (`not_found`)'),
+            '409': error('The last key without an expiry (`last_api_key`)'),
           },
         }),
       },
@@ -171,6 +283,9 @@ export function buildOpenApiDocument(serverUrl?: string) {
             '400': error('Invalid body or Idempotency-Key'),
             '404': error('No such product'),
             '409': error('The Idempotency-Key was used with another body (`idempotency_key_reused`)'),
+            '422': error(
+              'A product no longer sold (`product_inactive`), or a `sandbox` merchant where the sandbox is disabled (`sandbox_disabled`)',
+            ),
             '503': error('Temporal could not be reached; retry with the same Idempotency-Key'),
           },
         }),
@@ -276,6 +391,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
               headers: z.object({ Location: z.url().meta({ description: 'The checkout link' }) }),
             },
             '404': text('This product does not exist or is no longer sold', 'text/html'),
+            '429': text('Too many orders from this address, or of this product; `Retry-After` says when', 'text/html'),
             '503': text('The checkout could not be opened just now', 'text/html'),
           },
         },
@@ -316,8 +432,10 @@ export function buildOpenApiDocument(serverUrl?: string) {
           },
           responses: {
             '200': text('The read receipt, `<sig algo="sha3" date="…">…</sig>` (or `<EPAYMENT>` for MD5)', 'text/html'),
-            '400': text('Malformed, or its signature did not verify: stored as an attempt, no receipt'),
-            '404': text('Unknown merchant'),
+            '400': text(
+              'Refused, no receipt: malformed, not verified (stored as an attempt, its first 4 KiB), or no such merchant. The answer does not say which; the IPN log and metrics do',
+            ),
+            '429': text('Too many IPNs for this merchant id just now; 2Checkout retries'),
             '413': error('Body larger than IPN_BODY_LIMIT'),
             '503': text('The database could not take it: no receipt, 2Checkout retries'),
           },
@@ -346,8 +464,12 @@ export function buildOpenApiDocument(serverUrl?: string) {
         get: {
           tags: ['Operations'],
           operationId: 'metrics',
-          summary: 'Prometheus metrics (text exposition format)',
-          responses: { '200': text('ipn_received_total, ipn_receipt_duration_seconds, invoices, process metrics…') },
+          summary: 'Prometheus metrics (text exposition format), for the admin token',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': text('ipn_received_total, ipn_receipt_duration_seconds, invoices, process metrics…'),
+            '401': error('Not the admin token (`unauthorized`)'),
+          },
         },
       },
     },

@@ -8,7 +8,7 @@ import { ipnUrlOf } from './views';
  * a merchant would enter them in 2Checkout's Control Panel. Returns a warning when the sandbox cannot be reached.
  */
 export async function registerInSandbox(deps: ApiDeps, row: MerchantRow): Promise<string | undefined> {
-  if (row.twocheckout_environment !== 'sandbox') return undefined;
+  if (row.twocheckout_environment !== 'sandbox' || !deps.config.sandboxEnabled) return undefined;
   const m = openMerchant(row, deps.secretBox);
   try {
     const response = await deps.fetch(`${deps.config.sandboxUrl}/api/merchants/${encodeURIComponent(m.merchantCode)}`, {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_OVERLAP_SECONDS } from '../lib/api-keys';
 import { isCurrency, toMinorUnits } from '../lib/money';
 import { INVOICE_STATUSES } from '../workflows/shared';
 
@@ -32,16 +33,15 @@ const twocheckout = z.strictObject({
     .max(64)
     .meta({ description: '2Checkout merchant code (Integrations → Webhooks & API)', example: '250000000001' }),
   secretKey: z.string().min(1).max(256).meta({
-    description: '2Checkout Secret Key: IPN signatures, read receipts, REST API. Stored sealed, shown masked',
+    description: '2Checkout Secret Key: IPN signatures, read receipts, REST API. Stored sealed, shown as a fingerprint',
   }),
-  buyLinkSecretWord: z
-    .string()
-    .min(1)
-    .max(256)
-    .meta({ description: '2Checkout Buy-link Secret Word: signs checkout links. Stored sealed, shown masked' }),
-  environment: z
-    .enum(['sandbox', 'live'])
-    .meta({ description: '`live`: 2Checkout itself; `sandbox`: the local 2Checkout sandbox' }),
+  buyLinkSecretWord: z.string().min(1).max(256).meta({
+    description: '2Checkout Buy-link Secret Word: signs checkout links. Stored sealed, shown as a fingerprint',
+  }),
+  environment: z.enum(['sandbox', 'live']).meta({
+    description:
+      '`live`: 2Checkout itself; `sandbox`: the local 2Checkout sandbox, only where the deployment enables it (SANDBOX_ENABLED). Invoices already made stay verified with the environment and merchant code they were made under',
+  }),
   testOrders: z.boolean().optional().meta({ description: 'Whether a 2Checkout test order may pay an invoice' }),
   allowMd5Ipn: z.boolean().optional().meta({ description: 'Accept IPNs signed only with the legacy MD5 HASH' }),
 });
@@ -54,18 +54,34 @@ const webhookUrl = z
   .max(2000)
   .meta({ example: 'https://shop.example/hooks/payments' });
 
-export const patchMerchantBody = z.strictObject({
-  name: name.optional(),
-  twocheckout: twocheckout.partial().optional(),
-  webhookUrl: webhookUrl.nullable().optional().meta({
-    description:
-      'Where every status change is POSTed, signed (see Webhook-Signature); null stops webhooks. Setting the first URL creates the signing secret, answered once in `webhookSecret`.',
-  }),
-  rotateWebhookSecret: z
-    .boolean()
-    .optional()
-    .meta({ description: 'Replace the signing secret (answered once); the old one stops working at once' }),
-});
+export const patchMerchantBody = z
+  .strictObject({
+    name: name.optional(),
+    twocheckout: twocheckout.partial().optional(),
+    webhookUrl: webhookUrl.nullable().optional().meta({
+      description:
+        'Where every status change is POSTed, signed (see Webhook-Signature); null stops webhooks. https:// for a live merchant; it must resolve to a public address (redirects are not followed). Setting the first URL creates the signing secret, answered once in `webhookSecret`.',
+    }),
+    rotateWebhookSecret: z.boolean().optional().meta({
+      description:
+        'Replace the signing secret (answered once); the old one goes on signing too for `previousWebhookSecretExpiresIn`',
+    }),
+    previousWebhookSecretExpiresIn: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86400)
+      .optional()
+      .meta({
+        description:
+          'With rotateWebhookSecret: seconds during which webhooks carry a second `v1=` signature made with the old secret, so the receiver can switch (0: the old one stops at once; at most 7 days; default 86400)',
+        example: 86400,
+      }),
+  })
+  .refine((b) => b.previousWebhookSecretExpiresIn === undefined || b.rotateWebhookSecret === true, {
+    message: 'only with rotateWebhookSecret: true',
+    path: ['previousWebhookSecretExpiresIn'],
+  });
 
 /** A row id as the API prints it: at most 15 digits, so it stays exact as a number and fits PostgreSQL's bigint. */
 const ROW_ID = /^\d{1,15}$/;
@@ -151,26 +167,34 @@ export const errorResponse = z
   })
   .meta({ id: 'Error', description: 'Every error: a string code and a message' });
 
+/** How a secret is shown: nothing of it, only enough of its hash to tell two secrets apart. */
+const fingerprint = z.string().meta({
+  description: 'Fingerprint: `sha256:` and the first 8 hex characters of the SHA-256 of the secret; no character of it',
+  example: 'sha256:9f86d081',
+});
+
 const merchantFields = {
   id: z.string().meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
   name: z.string().meta({ example: 'My shop' }),
   ipnUrl: z.url().meta({ description: 'Paste into 2Checkout: Integrations → Webhooks & API → IPN settings' }),
-  apiKeyPrefix: z
-    .string()
-    .meta({ description: 'The first characters of the API key, to recognise it', example: 'sk_TeZL' }),
+  apiKeyPrefix: z.string().meta({
+    description:
+      'The first characters of the API key this request was made with (on creation: the new key); all keys: GET /v1/merchant/api-keys',
+    example: 'sk_TeZL',
+  }),
   twocheckout: z.object({
     merchantCode: z.string(),
     environment: z.enum(['sandbox', 'live']),
     testOrders: z.boolean(),
     allowMd5Ipn: z.boolean(),
-    secretKey: z.string().meta({ description: 'Masked: only the last 4 characters', example: '••••-key' }),
-    buyLinkSecretWord: z.string().meta({ description: 'Masked: only the last 4 characters', example: '••••word' }),
+    secretKey: fingerprint,
+    buyLinkSecretWord: fingerprint,
   }),
   webhookUrl: webhookUrl.nullable(),
   webhookSecret: z.string().nullable().meta({
     description:
-      'Masked (last 4 characters), except in the PATCH answer that created or rotated it: the whole secret, shown once',
-    example: '••••x9Qa',
+      'A fingerprint (`sha256:` and the first 8 hex characters of its SHA-256), except in the PATCH answer that created or rotated it: the whole secret, shown once',
+    example: 'sha256:9f86d081',
   }),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -288,8 +312,14 @@ export const webhookDeliveryResponse = z
     url: z.string(),
     state: z.enum(['pending', 'succeeded', 'failed']),
     responseStatus: z.int().nullable(),
-    responseExcerpt: z.string().nullable().meta({ description: 'The first 500 characters of the answer' }),
-    error: z.string().nullable().meta({ description: 'Why no answer came (timeout, refused connection)' }),
+    responseExcerpt: z
+      .string()
+      .nullable()
+      .meta({ description: 'The first 500 characters of the answer (only its first 4 KiB is read)' }),
+    error: z.string().nullable().meta({
+      description:
+        'Why the attempt failed without a usable answer: timeout, refused connection, a redirect (not followed), an address that is not public, http:// for a live merchant',
+    }),
     startedAt: isoTime,
     completedAt: isoTime.nullable(),
   })
@@ -308,3 +338,106 @@ export const webhookResendResponse = z
     workflowId: z.string().meta({ description: 'The delivery in the Temporal UI', example: 'webhook-evt_42-resend-1' }),
   })
   .meta({ id: 'WebhookResend' });
+
+// ---- API keys and merchant access (lib/api-keys.ts) --------------------------------------------------------------
+
+export const rotateApiKeyBody = z.strictObject({
+  expireCurrentIn: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).optional().meta({
+    description:
+      'Seconds the calling key keeps working, so integrations can switch to the new one (0: stops at once; at most 7 days; default 86400)',
+    example: 86400,
+  }),
+});
+
+export const apiKeyParams = z.object({
+  id: z
+    .string()
+    .regex(/^key_[0-9a-z]{20}$/, 'must be an API key id such as key_8k2m4x0r7t3v5w9y1z6q')
+    .meta({ example: 'key_8k2m4x0r7t3v5w9y1z6q' }),
+});
+
+export const merchantParams = z.object({
+  id: text(100).meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
+});
+
+export const disableMerchantBody = z.strictObject({
+  reason: text(500)
+    .optional()
+    .meta({ description: 'Why, for ops (kept and logged, never shown to the merchant)', example: 'chargeback fraud' }),
+});
+
+const apiKeyFields = {
+  id: z.string().meta({ example: 'key_8k2m4x0r7t3v5w9y1z6q' }),
+  prefix: z.string().meta({ description: 'The first characters of the key, to recognise it', example: 'sk_TeZL' }),
+  state: z.enum(['active', 'expiring', 'expired', 'revoked']).meta({
+    description: '`expiring`: works until `expiresAt` (rotated away); `expired` and `revoked` keys are refused',
+  }),
+  current: z.boolean().meta({ description: 'The key this request was made with' }),
+  createdAt: isoTime,
+  expiresAt: isoTime.nullable().meta({ description: 'Refused from this time on; null: no expiry' }),
+  revokedAt: isoTime.nullable(),
+  lastUsedAt: isoTime.nullable().meta({ description: 'Last accepted call, to the minute; null: never used' }),
+};
+export const apiKeyResponse = z
+  .object(apiKeyFields)
+  .meta({ id: 'ApiKey', description: 'One API key of the merchant; the key itself is never shown again' });
+
+export const apiKeyListResponse = z.object({ data: z.array(apiKeyResponse) }).meta({ id: 'ApiKeyList' });
+
+const newApiKey = z
+  .string()
+  .meta({ description: 'Shown once, here; only its hash is kept', example: 'sk_TeZLIsXNs_vaV-2NK8ZG9GqZoSRMKOqv' });
+
+export const createdApiKeyResponse = z
+  .object({
+    ...apiKeyFields,
+    apiKey: newApiKey,
+    previousKey: apiKeyResponse,
+  })
+  .meta({
+    id: 'CreatedApiKey',
+    description: 'The new key, shown once; `previousKey` is the calling key, now expiring',
+  });
+
+export const replacedApiKeysResponse = z
+  .object({
+    merchantId: z.string().meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
+    revoked: z.array(z.string()).meta({ description: 'The ids of the keys revoked now' }),
+    keyId: z.string().meta({ example: 'key_8k2m4x0r7t3v5w9y1z6q' }),
+    apiKey: newApiKey,
+  })
+  .meta({ id: 'ReplacedApiKeys', description: 'Every key revoked, and the one new key to hand to the merchant' });
+
+export const merchantAccessResponse = z
+  .object({
+    id: z.string().meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
+    disabled: z.boolean(),
+    disabledAt: isoTime.nullable(),
+    disabledReason: z.string().nullable(),
+  })
+  .meta({ id: 'MerchantAccess', description: 'Whether the merchant may use its API keys and dashboard' });
+
+const settingValue = z.union([z.string(), z.boolean()]);
+export const settingsChangeResponse = z
+  .object({
+    id: z.int(),
+    at: isoTime,
+    actor: z.object({
+      type: z.enum(['admin', 'api_key', 'dashboard']),
+      name: z.string().meta({ description: '`admin`, or the API key’s id and first characters', example: 'admin' }),
+    }),
+    fields: z.array(z.string()).meta({ example: ['environment', 'secretKey'] }),
+    changes: z
+      .record(
+        z.string(),
+        z.object({ from: settingValue.optional(), to: settingValue.optional(), changed: z.literal(true).optional() }),
+      )
+      .meta({
+        description: 'Per setting: `from` and `to`; secrets only `changed: true`, their values are never kept',
+        example: { environment: { from: 'live', to: 'sandbox' }, secretKey: { changed: true } },
+      }),
+  })
+  .meta({ id: 'SettingsChange', description: "A change of the merchant's 2Checkout settings, audited" });
+export const settingsChangeListResponse = z
+  .object({ data: z.array(settingsChangeResponse) })
+  .meta({ id: 'SettingsChangeList' });

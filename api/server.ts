@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const deps: ApiDeps = {
     db,
     temporal: new Client({ connection, namespace: config.temporalNamespace }),
-    secretBox: createSecretBox(config.secretsKey),
+    secretBox: createSecretBox(config.secretsKeyring),
     config,
     clock: () => new Date(),
     fetch: globalThis.fetch,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IpnEventRow } from './ipn';
 import type { MerchantRow } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
@@ -28,7 +29,7 @@ export interface InvoiceEventRow {
 export const ipnUrlOf = (publicUrl: string, merchantId: string) => `${publicUrl}/ipn/2checkout/${merchantId}`;
 export const orderUrlOf = (publicUrl: string, productId: string) => `${publicUrl}/order/${productId}`;
 
-/** A merchant as it sees itself: secrets never leave, only their last characters to recognise them. */
+/** A merchant as it sees itself: secrets never leave, only fingerprints to recognise them. */
 export function merchantView(
   m: MerchantRow,
   publicUrl: string,
@@ -38,24 +39,27 @@ export function merchantView(
     id: m.id,
     name: m.name,
     ipnUrl: ipnUrlOf(publicUrl, m.id),
-    apiKeyPrefix: m.api_key_prefix,
     twocheckout: {
       merchantCode: m.twocheckout_merchant_code,
       environment: m.twocheckout_environment,
       testOrders: m.accept_test_orders,
       allowMd5Ipn: m.allow_md5_ipn,
-      secretKey: mask(secrets.secretKey),
-      buyLinkSecretWord: mask(secrets.buyLinkSecretWord),
+      secretKey: secretFingerprint(secrets.secretKey),
+      buyLinkSecretWord: secretFingerprint(secrets.buyLinkSecretWord),
     },
     webhookUrl: m.webhook_url,
-    webhookSecret: secrets.webhookSecret === null ? null : mask(secrets.webhookSecret),
+    webhookSecret: secrets.webhookSecret === null ? null : secretFingerprint(secrets.webhookSecret),
     createdAt: m.created_at.toISOString(),
     updatedAt: m.updated_at.toISOString(),
   };
 }
 
-function mask(secret: string): string {
-  return secret.length <= 8 ? '••••' : `••••${secret.slice(-4)}`;
+/**
+ * How a secret is shown: `sha256:` and the first 8 hex characters of its SHA-256. Enough to tell whether the secret
+ * in 2Checkout's Control Panel is the one saved here (`printf %s '…' | sha256sum`); no character of the secret itself.
+ */
+export function secretFingerprint(secret: string): string {
+  return `sha256:${createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 8)}`;
 }
 
 export function productView(p: ProductRow, publicUrl: string) {

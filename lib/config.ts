@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger';
+import { keyringOf } from './secret-box';
 
 /** Configuration problems, every one of them, so an operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -61,7 +62,36 @@ export const fields = {
         (s) => Buffer.from(s, 'base64').length === 32,
         'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
       ),
+  /** `true` or `false`. */
+  flag: (fallback: boolean) => optional(z.enum(['true', 'false']).transform((v) => v === 'true')).default(fallback),
 };
+
+/**
+ * The keyring sealing merchants' secrets at rest (lib/secret-box.ts), spread into the api's and the worker's schemas
+ * and checked by `checkSecretsFields`: SECRETS_KEY, SECRETS_KEYS, or both while rotating.
+ */
+export const secretsFields = {
+  /** One AES-256 key, base64: the key `default` of the ring (it seals unless SECRETS_KEYS is set). */
+  SECRETS_KEY: optional(fields.secretsKey()),
+  /** `id:base64key,…`: the first key seals, every key opens; SECRETS_KEY, if also set, opens too. */
+  SECRETS_KEYS: optional(z.string()),
+};
+
+/** At least one key, every key 32 bytes, ids unique. */
+export function checkSecretsFields(
+  c: { SECRETS_KEY?: string | undefined; SECRETS_KEYS?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (c.SECRETS_KEY === undefined && c.SECRETS_KEYS === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'required (or SECRETS_KEYS)' });
+    return;
+  }
+  try {
+    keyringOf(c.SECRETS_KEYS, c.SECRETS_KEY);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: (err as Error).message });
+  }
+}
 
 /**
  * A PEM file readable now, so that a wrong path or file fails at start-up under its variable's name rather than at

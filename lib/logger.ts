@@ -21,6 +21,7 @@ export const SECRET_FIELDS = [
   'adminToken',
   'secretKey',
   'secretsKey',
+  'secretsKeyring',
   'sessionSecret',
   'buyLinkSecretWord',
   'secretWord',

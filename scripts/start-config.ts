@@ -34,6 +34,8 @@ const schema = z.object({
   /** Unset: the 2Checkout sandbox runs here, on SANDBOX_PORT. */
   TWOCHECKOUT_SANDBOX_URL: fields.optional(z.string().url()),
   SANDBOX_PORT: fields.port(3100),
+  /** Webhooks to 127.0.0.1 and private networks, as a developer's receiver listens (production: off). */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: fields.flag(true),
   /** Port of the worker's Prometheus /metrics; 0 turns it off. */
   WORKER_METRICS_PORT: fields.portOrOff(9464),
 });
@@ -65,5 +67,6 @@ export function loadStartConfig(env: Env) {
     runSandbox: c.TWOCHECKOUT_SANDBOX_URL === undefined,
     sandboxPort: c.SANDBOX_PORT,
     workerMetricsPort: c.WORKER_METRICS_PORT,
+    allowPrivateWebhookTargets: c.WEBHOOK_ALLOW_PRIVATE_TARGETS,
   });
 }

@@ -66,6 +66,8 @@ async function main(config: StartConfig): Promise<void> {
     ...(temporal && Object.fromEntries(TEMPORAL_SECURITY_VARIABLES.map((name) => [name, '']))),
     SECRETS_KEY: secrets.secretsKey,
     PUBLIC_URL: config.publicUrl,
+    // the demo runs its own 2Checkout sandbox; production configuration leaves it off
+    SANDBOX_ENABLED: 'true',
   };
   const sandbox = config.runSandbox
     ? await startNodeService('sandbox', 'sandbox/server.ts', {
@@ -79,6 +81,7 @@ async function main(config: StartConfig): Promise<void> {
     ...env,
     TWOCHECKOUT_SANDBOX_URL: config.sandboxUrl,
     WORKER_METRICS_PORT: String(config.workerMetricsPort),
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: String(config.allowPrivateWebhookTargets),
   });
   const api = await startNodeService('api', 'api/server.ts', {
     ...env,
@@ -96,7 +99,7 @@ async function main(config: StartConfig): Promise<void> {
       `  API           ${config.publicUrl}   (admin token: ${secrets.adminToken})`,
       `  Dashboard     ${config.publicUrl}/dashboard   (demo merchant API key: ${demo.apiKey})`,
       `  API reference ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`,
-      `  Metrics       ${config.publicUrl}/metrics${config.workerMetricsPort ? `, worker http://127.0.0.1:${config.workerMetricsPort}/metrics` : ''}`,
+      `  Metrics       ${config.publicUrl}/metrics (admin token)${config.workerMetricsPort ? `, worker http://127.0.0.1:${config.workerMetricsPort}/metrics` : ''}`,
       `  2Checkout     ${config.sandboxUrl}   (the sandbox: test cards, orders, IPN log)`,
       `  PostgreSQL    ${databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`,
       `  Temporal      ${temporalAddress} (namespace ${config.temporalNamespace})`,

@@ -45,14 +45,16 @@ async function main(): Promise<void> {
       ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
       deps: {
         db,
-        secretBox: createSecretBox(config.secretsKey),
+        secretBox: createSecretBox(config.secretsKeyring),
         sandboxUrl: config.sandboxUrl,
+        sandboxEnabled: config.sandboxEnabled,
         publicUrl: config.publicUrl,
         fetch: globalThis.fetch,
         clock: () => new Date(),
         temporal: client,
         metrics,
         webhookPolicy: config.webhookPolicy,
+        allowPrivateWebhookTargets: config.allowPrivateWebhookTargets,
       },
     });
     logger.info(`worker polling task queue ${worker.options.taskQueue} on ${config.temporalAddress}`);

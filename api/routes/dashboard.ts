@@ -3,8 +3,9 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { InvoiceRow } from '../../lib/invoice';
 import { checkTwoCheckoutConnection } from '../../lib/connection-check';
-import { hashApiKey } from '../../lib/ids';
+import { checkApiKey } from '../../lib/api-keys';
 import { openMerchant, type MerchantRow } from '../../lib/merchants';
+import { webhookUrlProblem } from '../../lib/webhooks';
 import { INVOICE_STATUSES } from '../../workflows/shared';
 import {
   invoicePage,
@@ -16,20 +17,22 @@ import {
   settingsPage,
   type SettingsView,
 } from '../dashboard-pages';
+import { dashboardSession } from '../dashboard-session';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { listInvoices } from '../invoice-list';
 import { invoiceTimeline } from '../invoice-timeline';
 import { listIpnEvents } from '../ipn-log';
+import { listSettingsChanges } from '../merchant-settings';
 import { replayIpnEvent, replayRefusalMessage } from '../ipn';
 import { createProduct, listProducts } from '../products';
+import type { RateLimits } from '../security';
 import { merchantView, productView } from '../views';
 import { updateWebhookSettings } from '../webhooks';
 
-const SESSION = 'session';
-const SESSION_HOURS = 12;
 const INVOICES_PER_PAGE = 50;
 const IPNS_PER_PAGE = 100;
+const SETTINGS_CHANGES_SHOWN = 20;
 const DAY_MS = 86400_000;
 
 /** An empty form field means "not given". */
@@ -85,27 +88,32 @@ const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /**
  * The merchant dashboard (the original product's Sales → Products and Sales → Invoices, plus the IPN log and the
- * settings), signed in with the API key; the session is a signed, http-only, SameSite=Lax cookie that names the
- * merchant and expires. Lax keeps other sites' forms from posting with it; every action also checks the row is the
- * session merchant's.
+ * settings), signed in with the API key. The session (a signed cookie of a revocable version) and the CSRF token of
+ * every form are api/dashboard-session.ts's; every action also checks the row is the session merchant's.
  */
-export function dashboardRoutes(deps: ApiDeps) {
+export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboardLogin'>) {
   const { db, config } = deps;
   const router = Router();
-  router.use('/dashboard', cookieParser(config.sessionSecret), express.urlencoded({ extended: false }));
+  const session = dashboardSession(db, config);
+  router.use(
+    '/dashboard',
+    cookieParser(config.sessionSecret),
+    express.urlencoded({ extended: false }),
+    session.checkCsrf,
+  );
 
   async function signedIn(req: Request, res: Response): Promise<MerchantRow | undefined> {
-    const value: unknown = (req.signedCookies as Record<string, unknown>)[SESSION];
-    const [merchantId, expires] = typeof value === 'string' ? value.split('|') : [];
-    if (merchantId && Number(expires) > Date.now()) {
-      const merchant = await db<MerchantRow>('merchants').where({ id: merchantId }).first();
-      if (merchant) return merchant;
-    }
-    res.redirect(303, '/dashboard/login');
-    return undefined;
+    const merchant = await session.merchant(req);
+    if (!merchant) res.redirect(303, '/dashboard/login');
+    return merchant;
   }
 
-  const html = (res: Response, body: string, status = 200) => res.status(status).type('html').send(body);
+  /** A page, with the CSRF token in each of its POST forms. */
+  const html = (res: Response, body: string, status = 200) =>
+    res
+      .status(status)
+      .type('html')
+      .send(session.withCsrfTokens(res.req, res, body));
 
   router.get('/dashboard', (_req, res) => res.redirect(303, '/dashboard/invoices'));
 
@@ -113,31 +121,30 @@ export function dashboardRoutes(deps: ApiDeps) {
     html(res, loginPage());
   });
 
-  router.post('/dashboard/login', async (req, res) => {
+  /** Failed sign-ins are rate limited per client: the sign-in page says when to try again. */
+  const loginLimit = limits.dashboardLogin((_req, res, seconds) =>
+    html(res, loginPage(`Too many failed sign-ins: try again in ${Math.ceil(seconds / 60)} minutes.`), 429),
+  );
+
+  router.post('/dashboard/login', loginLimit, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const key = text(body.apiKey).trim();
-    const merchant =
-      key &&
-      (await db<MerchantRow>('merchants')
-        .where({ api_key_hash: hashApiKey(key) })
-        .first());
-    if (!merchant) {
-      html(res, loginPage('This API key is not valid.'), 401);
+    // The API's own check (lib/api-keys.ts): a revoked or expired key, or a disabled merchant, signs nobody in.
+    const check = key ? await checkApiKey(db, key) : undefined;
+    if (!check?.ok) {
+      if (check?.reason === 'merchant_disabled')
+        html(res, loginPage('This merchant is disabled. Please contact the operator of this service.'), 403);
+      else html(res, loginPage('This API key is not valid.'), 401);
       return;
     }
-    const expires = Date.now() + SESSION_HOURS * 3600_000;
-    res.cookie(SESSION, `${merchant.id}|${expires}`, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.publicUrl.startsWith('https:'),
-      expires: new Date(expires),
-    });
+    session.signIn(res, check.merchant);
     res.redirect(303, '/dashboard/invoices');
   });
 
-  router.post('/dashboard/logout', (_req, res) => {
-    res.clearCookie(SESSION).redirect(303, '/dashboard/login');
+  /** Sign out: this merchant's sessions end on the server too, so a copy of the cookie is worthless. */
+  router.post('/dashboard/logout', async (req, res) => {
+    await session.signOut(req, res);
+    res.redirect(303, '/dashboard/login');
   });
 
   const products = async (merchant: MerchantRow) =>
@@ -260,14 +267,18 @@ export function dashboardRoutes(deps: ApiDeps) {
     res.redirect(303, `/dashboard/ipn?${flash}`);
   });
 
-  function settingsView(merchant: MerchantRow, extra: Partial<SettingsView> = {}): SettingsView {
+  async function settingsView(merchant: MerchantRow, extra: Partial<SettingsView> = {}): Promise<SettingsView> {
     const opened = openMerchant(merchant, deps.secretBox);
     const view = merchantView(merchant, config.publicUrl, opened);
     return {
       merchant,
       ipnUrl: view.ipnUrl,
       ipnUrlLocal: !/^https:\/\//.test(config.publicUrl) || /\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl),
-      secretTails: { secretKey: view.twocheckout.secretKey, buyLinkSecretWord: view.twocheckout.buyLinkSecretWord },
+      secretFingerprints: {
+        secretKey: view.twocheckout.secretKey,
+        buyLinkSecretWord: view.twocheckout.buyLinkSecretWord,
+      },
+      settingsChanges: await listSettingsChanges(db, merchant.id, SETTINGS_CHANGES_SHOWN),
       ...extra,
     };
   }
@@ -275,7 +286,7 @@ export function dashboardRoutes(deps: ApiDeps) {
   /** Settings: the IPN URL to paste into 2Checkout, the account, the connection check, the webhook URL. */
   router.get('/dashboard/settings', async (req, res) => {
     const merchant = await signedIn(req, res);
-    if (merchant) html(res, settingsPage(settingsView(merchant)));
+    if (merchant) html(res, settingsPage(await settingsView(merchant)));
   });
 
   /** Check connection: 2Checkout's REST API with the Secret Key; for sandbox merchants, the Buy-link Secret Word. */
@@ -286,7 +297,7 @@ export function dashboardRoutes(deps: ApiDeps) {
       { fetch: deps.fetch, clock: deps.clock, sandboxUrl: config.sandboxUrl },
       openMerchant(merchant, deps.secretBox),
     );
-    html(res, settingsPage(settingsView(merchant, { check })));
+    html(res, settingsPage(await settingsView(merchant, { check })));
   });
 
   /** Set, change or clear the webhook URL, or rotate the signing secret; a new secret is shown on this page, once. */
@@ -297,10 +308,20 @@ export function dashboardRoutes(deps: ApiDeps) {
     if (!parsed.success) {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const error = sentence(parsed.error, { webhookUrl: 'Webhook URL', action: 'Action' });
-      html(res, settingsPage(settingsView(merchant, { error, webhookUrlInput: text(body.webhookUrl) })), 400);
+      html(res, settingsPage(await settingsView(merchant, { error, webhookUrlInput: text(body.webhookUrl) })), 400);
       return;
     }
     const f = parsed.data;
+    const refused =
+      f.action === 'save' ? webhookUrlProblem(merchant.twocheckout_environment, f.webhookUrl!) : undefined;
+    if (refused !== undefined) {
+      html(
+        res,
+        settingsPage(await settingsView(merchant, { error: `Webhook URL: ${refused}`, webhookUrlInput: f.webhookUrl })),
+        400,
+      );
+      return;
+    }
     const { row, webhookSecret } = await updateWebhookSettings(
       deps,
       merchant.id,
@@ -315,10 +336,13 @@ export function dashboardRoutes(deps: ApiDeps) {
         ? 'Webhooks stopped.'
         : f.action === 'rotate'
           ? webhookSecret !== undefined
-            ? 'New signing secret made; the old one no longer signs anything.'
+            ? 'New signing secret made; for 24 hours webhooks are signed with the old one too.'
             : 'No webhook URL is set: there is nothing to sign.'
           : `Webhooks go to ${row.webhook_url}.`;
-    html(res, settingsPage(settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) })));
+    html(
+      res,
+      settingsPage(await settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) })),
+    );
   });
 
   return router;

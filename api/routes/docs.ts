@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import { contentSecurityPolicy } from 'helmet';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
 import { buildOpenApiDocument } from '../openapi';
@@ -32,9 +33,29 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
+/**
+ * What Swagger UI needs, and no more, in place of the app's script-free policy (api/security.ts): its own scripts and
+ * stylesheet from here (no inline script: the initializer is a file), its icons as data: images, and requests to
+ * this origin (the document, "Try it out").
+ */
+const DOCS_POLICY = contentSecurityPolicy({
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+});
+
 /** The API's OpenAPI document and its reference page, served from this process (no CDN: it works offline). */
 export function docsRoutes(deps: ApiDeps) {
   const router = Router();
+  router.use('/docs', DOCS_POLICY);
   let document: ReturnType<typeof buildOpenApiDocument> | undefined;
 
   /** GET /openapi.json — OpenAPI 3.1, generated from the zod schemas that validate the requests. */

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import type { ApiMetrics } from '../metrics';
 
@@ -52,8 +53,11 @@ export function opsRoutes(deps: ApiDeps, metrics: ApiMetrics) {
       .json({ status: ok ? 'ok' : 'unavailable', checks: { database, temporal } });
   });
 
-  /** GET /metrics — Prometheus text format: IPNs, receipt latency, invoices by status, process metrics. */
-  router.get('/metrics', async (_req, res) => {
+  /**
+   * GET /metrics — Prometheus text format: IPNs, receipt latency, invoices by status, process metrics. For the admin
+   * token only (Prometheus: `authorization: { credentials: … }`), as it sits on the public port.
+   */
+  router.get('/metrics', requireAdmin(deps.config.adminToken), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

@@ -5,23 +5,30 @@ import type { MerchantRow } from '../../lib/merchants';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { createInvoice } from '../invoices';
+import type { RateLimits } from '../security';
 import type { ProductRow } from '../views';
 
 /** What the buyer sees: the public order link of a product, and the page 2Checkout returns them to. */
-export function publicRoutes(deps: ApiDeps) {
+export function publicRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'orderLinkPerClient' | 'orderLinkPerProduct'>) {
   const { db } = deps;
   const router = Router();
 
-  /** GET /order/{productId} — creates an invoice for the product and sends the buyer to its checkout (302). */
-  router.get('/order/:productId', async (req, res) => {
+  /**
+   * GET /order/{productId} — creates an invoice for the product and sends the buyer to its checkout (302). Rate
+   * limited per client and per product: each GET costs an invoice and a workflow.
+   */
+  router.get('/order/:productId', limits.orderLinkPerClient, limits.orderLinkPerProduct, async (req, res) => {
     const product = await db<ProductRow>('products')
       .where({ id: String(req.params.productId) })
       .first();
-    if (!product?.active) {
+    // A disabled merchant sells nothing new; invoices it already made can still be paid, and their IPNs are handled.
+    const merchant = product?.active
+      ? (await db<MerchantRow>('merchants').where({ id: product.merchant_id }).first())!
+      : undefined;
+    if (!product || !merchant || merchant.disabled_at) {
       res.status(404).type('html').send(page('Not for sale', 'This product does not exist or is no longer sold.'));
       return;
     }
-    const merchant = (await db<MerchantRow>('merchants').where({ id: product.merchant_id }).first())!;
     try {
       const { invoice } = await createInvoice(
         deps,

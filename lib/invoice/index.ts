@@ -39,6 +39,9 @@ export interface InvoiceRow {
   refunded_minor: number;
   expires_at: Date;
   checkout_url: string | null;
+  /** The 2Checkout account the invoice was created under: the only one its payments are verified with (§8). */
+  twocheckout_environment: 'sandbox' | 'live';
+  twocheckout_merchant_code: string;
   twocheckout_refno: string | null;
   twocheckout_order_no: string | null;
   test_order: boolean | null;

@@ -20,6 +20,9 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/** A rate limit the bench never reaches. */
+const UNREACHED = 1_000_000_000;
+
 /** Ports apart from `npm start`'s, so a bench can run beside a running system. */
 const PORTS = { api: 3300, sandbox: 3400, temporal: 7333, temporalUi: 8333, postgres: 54339, workerMetrics: 9474 };
 
@@ -50,6 +53,11 @@ export async function startBenchStack(opts: { maxCachedWorkflows: number; quiet:
         WORKER_MAX_CACHED_WORKFLOWS: String(opts.maxCachedWorkflows),
         // One line per request would cost the api as much as some requests: warnings and errors only.
         LOG_LEVEL: 'warn',
+        // Every load comes from 127.0.0.1 and every IPN is one merchant's: no production-sized limit may shape a figure.
+        RATE_LIMIT_ORDER_LINK_PER_CLIENT: String(UNREACHED),
+        RATE_LIMIT_ORDER_LINK_PER_PRODUCT: String(UNREACHED),
+        RATE_LIMIT_BAD_API_KEY: String(UNREACHED),
+        RATE_LIMIT_IPN_PER_MERCHANT: String(UNREACHED),
       },
       log: (line) => {
         if (line.includes('payments: ready')) ready();

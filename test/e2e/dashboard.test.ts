@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sealContext } from '../../lib/merchants';
 import { ipnStoredSignal, workflowIdOf, type IpnStored } from '../../workflows/shared';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, signIn } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { payOnSandbox, startSandbox, type RunningSandbox } from '../helpers/sandbox';
@@ -107,16 +107,16 @@ describe('the dashboard in headless Chromium', () => {
     browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
-    await page.goto(`${stack.apiUrl}/dashboard/login`);
-    await page.getByLabel('API key').fill(shop.apiKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/dashboard/invoices');
+    await signIn(page, stack.apiUrl, shop.apiKey);
   });
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
     await sandbox?.close();
   });
+
+  /** The CSRF token of the session, as the forms of the open page carry it. */
+  const csrfToken = () => page.locator('input[name="_csrf"]').first().inputValue();
 
   const rowIds = () =>
     page.locator('tr[data-invoice]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-invoice')));
@@ -169,6 +169,8 @@ describe('the dashboard in headless Chromium', () => {
       amount_minor: 100,
       currency: 'RUB',
       expires_at: dayOf,
+      twocheckout_environment: 'sandbox',
+      twocheckout_merchant_code: 'bulk',
       created_at: new Date(Date.UTC(dayOf.getUTCFullYear(), dayOf.getUTCMonth(), dayOf.getUTCDate(), 12, 0, n)),
     }));
     await stack.db('invoices').insert(rows);
@@ -389,13 +391,14 @@ describe('the dashboard in headless Chromium', () => {
     expect(await rejectedRow.locator('.verdict').textContent()).toBe('bad_signature');
     expect(await rejectedRow.getByRole('button', { name: 'Replay to workflow' }).count()).toBe(0);
 
-    // No button is shown, so post the form by hand, as a crafted page could.
+    // No button is shown, so post the form by hand, with this session's CSRF token, as a tampered page could.
     const signalsBefore = (await signalsOf(paid.id)).length;
+    const form = { _csrf: await csrfToken() };
     for (const [id, reason, message] of [
       [rejected.id, 'not_verified', 'its signature did not verify, so nothing in it can be trusted.'],
       [flagged.id, 'no_invoice', 'it names no invoice of yours, so there is no workflow to hand it to.'],
     ] as const) {
-      const response = await page.request.post(`${stack.apiUrl}/dashboard/ipn/${id}/replay`);
+      const response = await page.request.post(`${stack.apiUrl}/dashboard/ipn/${id}/replay`, { form });
       expect(response.url()).toBe(`${stack.apiUrl}/dashboard/ipn?refused=${reason}&ipn=${id}`);
       await page.goto(response.url());
       expect(await page.getByRole('alert').textContent()).toBe(`IPN ${id} was not replayed: ${message}`);
@@ -428,7 +431,9 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toBe('Invoice not found.');
     expect(await page.content()).not.toContain('Theirs');
 
-    const replay = await page.request.post(`${stack.apiUrl}/dashboard/ipn/${theirIpn.id}/replay`);
+    const replay = await page.request.post(`${stack.apiUrl}/dashboard/ipn/${theirIpn.id}/replay`, {
+      form: { _csrf: await csrfToken() },
+    });
     expect(replay.status()).toBe(404);
     expect(await replay.text()).toContain('IPN not found.');
     await page.goto(`${stack.apiUrl}/dashboard/ipn`);

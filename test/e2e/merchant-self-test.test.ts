@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, signIn } from '../helpers/browser';
 import { eventually } from '../helpers/eventually';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
@@ -39,10 +39,7 @@ describe('the merchant self-test in headless Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage();
 
-    await page.goto(`${stack.apiUrl}/dashboard/login`);
-    await page.getByLabel('API key').fill(merchant.json.apiKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/dashboard/invoices');
+    await signIn(page, stack.apiUrl, merchant.json.apiKey);
   });
   afterAll(async () => {
     await browser?.close();

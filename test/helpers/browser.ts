@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, installed by scripts/setup.mjs --test; never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -21,4 +21,12 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Signs `page` in to the dashboard at `apiUrl` with `apiKey`, as a merchant does, and waits for the invoice list. */
+export async function signIn(page: Page, apiUrl: string, apiKey: string): Promise<void> {
+  await page.goto(`${apiUrl}/dashboard/login`);
+  await page.getByLabel('API key').fill(apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/dashboard/invoices');
 }

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { createApiMetrics } from '../../api/metrics';
 import { createSecretBox } from '../../lib/secret-box';
+import { UNREACHED_RATE_LIMITS } from './limits';
 
 /**
  * The api with a database and a Temporal that are never reached (both connect lazily, at a closed port): for the
@@ -25,7 +26,11 @@ export function offlineApp() {
       ipnBodyLimit: 64 * 1024,
       temporalNamespace: 'default',
       sandboxUrl: 'http://127.0.0.1:9',
+      sandboxEnabled: true,
       sessionSecret: randomBytes(32).toString('hex'),
+      rateLimits: UNREACHED_RATE_LIMITS,
+      trustProxy: false,
+      rejectedIpnRetentionMs: 30 * 86400_000,
     },
     fetch: globalThis.fetch,
     clock: () => new Date(),

@@ -16,11 +16,11 @@ const sameLabels = (a: Record<string, string> = {}, b: Record<string, string> = 
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /**
- * GETs `url` and parses the Prometheus text format with parse-prometheus-text-format. That parser folds a histogram's
+ * GETs `url` (with `token` as a Bearer token: the api's /metrics wants the admin token) and parses the Prometheus text format with parse-prometheus-text-format. That parser folds a histogram's
  * series into one, so a labelled histogram's `_count` lines are read from the text directly.
  */
-export async function scrape(url: string): Promise<Scrape> {
-  const response = await fetch(url);
+export async function scrape(url: string, token?: string): Promise<Scrape> {
+  const response = await fetch(url, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
   if (response.status !== 200) throw new Error(`GET ${url}: HTTP ${response.status}`);
   const contentType = response.headers.get('content-type') ?? '';
   if (!contentType.startsWith('text/plain')) throw new Error(`GET ${url}: Content-Type ${contentType}`);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import type { ApiConfig } from '../../api/config';
 import type { ApiDeps } from '../../api/deps';
 import { startIpnRelay } from '../../api/ipn';
 import { logFunction, type Logger } from '../../lib/logger';
@@ -11,9 +12,10 @@ import { createWorkerMetrics } from '../../lib/worker-metrics';
 import { createWorker } from '../../worker/worker';
 import type { WebhookPolicy } from '../../workflows/shared';
 import { createTestDatabase } from './db';
+import { UNREACHED_RATE_LIMITS } from './limits';
 import { signedIpnBody } from './ipn';
 import { installQuietRuntime, startDevServer } from './temporal';
-import { startTwoCheckoutStandIn } from './twocheckout-stand-in';
+import { standInOrder, startTwoCheckoutStandIn } from './twocheckout-stand-in';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -35,6 +37,15 @@ export async function startStack(
     inProcessWorker?: boolean;
     /** The api logs through it as api/server.ts does (request lines included), besides `logs`. */
     logger?: Logger;
+    /** Rate limits a test wants to reach; the others are never reached. */
+    rateLimits?: Partial<ApiConfig['rateLimits']>;
+    /** TRUST_PROXY: `loopback` lets a test speak for many clients with X-Forwarded-For. */
+    trustProxy?: ApiConfig['trustProxy'];
+    ipnBodyLimit?: number;
+    /** SANDBOX_ENABLED of the api and the worker: on, as with `npm start`, unless a test turns it off. */
+    sandboxEnabled?: boolean;
+    /** WEBHOOK_ALLOW_PRIVATE_TARGETS of the worker: on, as with `npm start` (receivers on 127.0.0.1), unless turned off. */
+    allowPrivateWebhookTargets?: boolean;
   } = {},
 ) {
   installQuietRuntime();
@@ -57,11 +68,15 @@ export async function startStack(
       publicUrl: 'http://placeholder',
       adminToken: ADMIN_TOKEN,
       invoiceExpiresInSeconds: 86400,
-      ipnBodyLimit: 64 * 1024,
+      ipnBodyLimit: opts.ipnBodyLimit ?? 64 * 1024,
       temporalNamespace: 'default',
       // where `sandbox` merchants' 2Checkout is: its buy links, and the REST API the worker asks
       sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
+      sandboxEnabled: opts.sandboxEnabled ?? true,
       sessionSecret: randomBytes(32).toString('hex'),
+      rateLimits: { ...UNREACHED_RATE_LIMITS, ...opts.rateLimits },
+      trustProxy: opts.trustProxy ?? false,
+      rejectedIpnRetentionMs: 30 * 86400_000,
     },
     fetch: globalThis.fetch,
     clock: opts.apiClock ?? (() => new Date()),
@@ -88,6 +103,8 @@ export async function startStack(
             db: database.db,
             secretBox,
             sandboxUrl: opts.sandboxUrl ?? twoCheckout.url,
+            sandboxEnabled: opts.sandboxEnabled ?? true,
+            allowPrivateWebhookTargets: opts.allowPrivateWebhookTargets ?? true,
             publicUrl: apiUrl,
             fetch: globalThis.fetch,
             clock: () => new Date(),
@@ -150,15 +167,7 @@ export async function startStack(
   /** An invoice of that product, a COMPLETE order for it at 2Checkout (the stand-in), and the IPN 2Checkout would send. */
   async function paidAtTwoCheckout(m: { apiKey: string; productId: string; secretKey: string }, refNo: string) {
     const { json: created } = await call('POST', '/v1/invoices', { token: m.apiKey, body: { productId: m.productId } });
-    twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: created.id,
-      Status: 'COMPLETE',
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-      TestOrder: true,
-    });
+    twoCheckout.orders.set(refNo, standInOrder(refNo, created.id));
     const body = signedIpnBody(m.secretKey, {
       refNo,
       invoiceId: created.id,
@@ -185,6 +194,8 @@ export async function startStack(
       SECRETS_KEY: secretsKey,
       PUBLIC_URL: apiUrl,
       TWOCHECKOUT_SANDBOX_URL: opts.sandboxUrl ?? twoCheckout.url,
+      SANDBOX_ENABLED: String(opts.sandboxEnabled ?? true),
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: String(opts.allowPrivateWebhookTargets ?? true),
       // Several worker processes on one machine: none claims the default metrics port.
       WORKER_METRICS_PORT: '0',
     }),

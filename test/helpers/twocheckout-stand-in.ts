@@ -14,6 +14,17 @@ export interface StandInOrder {
   TestOrder?: boolean;
 }
 
+/** A 50.00 RUB test order of 2Checkout's REST API paying `invoiceId`. */
+export const standInOrder = (refNo: string, invoiceId: string, status = 'COMPLETE'): StandInOrder => ({
+  RefNo: refNo,
+  ExternalReference: invoiceId,
+  Status: status,
+  ApproveStatus: 'OK',
+  Currency: 'RUB',
+  GrossPrice: '50.00',
+  TestOrder: true,
+});
+
 /**
  * A minimal stand-in for 2Checkout's REST API until the sandbox exists: real HTTP, the real authentication check
  * (protocol module), orders the test puts in. Answers 401 to a bad `X-Avangate-Authentication`, 404 to unknown orders.

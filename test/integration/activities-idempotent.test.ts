@@ -1,14 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { newId } from '../../lib/ids';
-import { sealContext } from '../../lib/merchants';
-import { createSecretBox } from '../../lib/secret-box';
-import { createTestDatabase } from '../helpers/db';
-import { signedIpnBody, type IpnFacts } from '../helpers/ipn';
-import { startTwoCheckoutStandIn } from '../helpers/twocheckout-stand-in';
-
-type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
+import { activityHarness } from '../helpers/activity-harness';
+import type { IpnFacts } from '../helpers/ipn';
 
 /**
  * A worker killed in the middle of an activity means the activity runs again, from the start, after its effect may
@@ -16,88 +8,26 @@ type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
  * holds: an IPN id that is not a verified IPN of this invoice changes nothing.
  */
 describe('invoice activities run twice have one effect, and act on stored facts only', () => {
-  let t: TestDb;
-  const box = createSecretBox(randomBytes(32).toString('base64'));
-  let activities: ReturnType<typeof createActivities>;
-  let twoCheckout: Awaited<ReturnType<typeof startTwoCheckoutStandIn>>;
   const secretKeys = new Map([['M', 'k']]); // what the stand-in 2Checkout holds
-  const env = new MockActivityEnvironment();
-  /** Runs an activity the way a worker does (in an activity context). */
-  const run = <R>(fn: () => Promise<R>): Promise<R> => env.run<[], R, () => Promise<R>>(fn);
+  const h = activityHarness(secretKeys);
+  let activities: ReturnType<typeof h.activities>;
+  const { run } = h;
 
   beforeAll(async () => {
-    t = await createTestDatabase();
-    await t.db.migrate.latest();
-    twoCheckout = await startTwoCheckoutStandIn(secretKeys);
-    activities = createActivities({
-      db: t.db,
-      secretBox: box,
-      sandboxUrl: twoCheckout.url,
-      publicUrl: 'http://127.0.0.1:3000',
-      fetch: globalThis.fetch,
-      clock: () => new Date(),
-    });
-    for (const id of ['mer_1', 'mer_2'])
-      await t.db('merchants').insert({
-        id,
-        name: 'Shop',
-        api_key_hash: `h${id}`,
-        api_key_prefix: 'sk_',
-        twocheckout_merchant_code: 'M',
-        twocheckout_secret_key_sealed: box.seal('k', sealContext.secretKey(id)),
-        twocheckout_buy_link_secret_word_sealed: box.seal('w', sealContext.buyLinkSecretWord(id)),
-        twocheckout_environment: 'sandbox',
-        accept_test_orders: true,
-      });
+    await h.start();
+    activities = h.activities();
+    for (const id of ['mer_1', 'mer_2']) await h.newMerchant(id);
   });
-  afterAll(async () => {
-    await twoCheckout?.close();
-    await t?.drop();
-  });
+  afterAll(() => h.stop());
 
-  async function newInvoice(merchantId = 'mer_1', expiresInMs = 3_600_000) {
-    const id = newId('inv');
-    await t.db('invoices').insert({
-      id,
-      merchant_id: merchantId,
-      items: JSON.stringify([{ name: 'P', unitPriceMinor: 5000, quantity: 1 }]),
-      amount_minor: 5000,
-      currency: 'RUB',
-      expires_at: new Date(Date.now() + expiresInMs),
-    });
-    return id;
-  }
+  const newInvoice = (merchantId = 'mer_1', expiresInMs?: number) => h.newInvoice(merchantId, expiresInMs);
   /** A stored IPN, as the api keeps a verified one (or not, with `verdict`). */
-  async function storedIpn(invoiceId: string, facts: Partial<IpnFacts>, verdict = 'verified', merchantId = 'mer_1') {
-    const f: IpnFacts = { refNo: 'R1', invoiceId, orderStatus: 'COMPLETE', total: '50.00', currency: 'RUB', ...facts };
-    const [{ id }] = await t
-      .db('ipn_events')
-      .insert({
-        merchant_id: merchantId,
-        raw_body: Buffer.from(signedIpnBody('k', f)),
-        headers: '{}',
-        verdict,
-        refno: f.refNo,
-        order_status: f.orderStatus,
-        ipn_date: f.ipnDate ?? '20261128120010',
-        invoice_id: invoiceId,
-        delivery_state: 'delivered',
-      })
-      .returning('id');
-    return id as number;
-  }
-  const order = (refNo: string, invoiceId: string, status = 'COMPLETE') =>
-    twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: invoiceId,
-      Status: status,
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-    });
+  const storedIpn = (invoiceId: string, facts: Partial<IpnFacts>, verdict = 'verified', merchantId = 'mer_1') =>
+    h.storedIpn({ merchantId, invoiceId, facts, verdict });
+  const order = (refNo: string, invoiceId: string, status?: string) => h.order(refNo, invoiceId, status);
   const changes = (id: string) =>
-    t.db('invoice_events').where({ invoice_id: id }).whereIn('type', ['status_changed', 'refund']).orderBy('id');
-  const invoice = (id: string) => t.db('invoices').where({ id }).first();
+    h.db('invoice_events').where({ invoice_id: id }).whereIn('type', ['status_changed', 'refund']).orderBy('id');
+  const invoice = (id: string) => h.db('invoices').where({ id }).first();
 
   it('When handleIpn runs twice for a paying IPN, then the invoice is paid once, with one audit row and one outcome', async () => {
     const id = await newInvoice();
@@ -109,7 +39,7 @@ describe('invoice activities run twice have one effect, and act on stored facts 
     expect(audit.map((e: { to_status: string }) => e.to_status)).toEqual(['paid']);
     expect(await run(() => activities.handleIpn({ invoiceId: id, ipnEventId: ipn }))).toEqual(first);
     expect(await changes(id)).toEqual(audit);
-    expect((await t.db('ipn_events').where({ id: ipn }).first()).outcome).toBe('paid: paid');
+    expect((await h.db('ipn_events').where({ id: ipn }).first()).outcome).toBe('paid: paid');
   });
 
   it('When a refund IPN is handled twice, and resent with a fresh IPN_DATE, then it is counted once; another refund is counted', async () => {

@@ -3,6 +3,7 @@ import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { startStack, type Stack } from '../helpers/stack';
 import { searchAttributeBecomes } from '../helpers/temporal';
+import { standInOrder } from '../helpers/twocheckout-stand-in';
 
 const SECRET_KEY = 'late-events-secret';
 
@@ -37,15 +38,7 @@ describe('late payments on the real dev server', () => {
   const invoice = async (id: string) => (await stack.call('GET', `/v1/invoices/${id}`, { token: apiKey })).json;
   const payAtTwoCheckout = (invoiceId: string) => {
     const refNo = String(refNos++);
-    stack.twoCheckout.orders.set(refNo, {
-      RefNo: refNo,
-      ExternalReference: invoiceId,
-      Status: 'COMPLETE',
-      ApproveStatus: 'OK',
-      Currency: 'RUB',
-      GrossPrice: '50.00',
-      TestOrder: true,
-    });
+    stack.twoCheckout.orders.set(refNo, standInOrder(refNo, invoiceId));
     return fetch(`${stack.apiUrl}/ipn/2checkout/${merchantId}`, {
       method: 'POST',
       body: signedIpnBody(SECRET_KEY, { refNo, invoiceId, orderStatus: 'COMPLETE', total: '50.00', currency: 'RUB' }),

@@ -1,4 +1,5 @@
 import { createLogger } from '../../lib/logger';
+import { dashboardClient } from '../helpers/dashboard';
 import { eventually } from '../helpers/eventually';
 import { signedIpnBody } from '../helpers/ipn';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox';
@@ -113,14 +114,9 @@ describe('structured logs of the api and the sandbox', () => {
     );
     expect(forged.status).toBe(400);
 
-    const login = await fetch(`${stack.apiUrl}/dashboard/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({ apiKey }),
-    });
-    expect(login.status).toBe(303);
-    const session = login.headers.get('set-cookie')!.split(';')[0]!;
-    expect((await fetch(`${stack.apiUrl}/dashboard/invoices`, { headers: { Cookie: session } })).status).toBe(200);
+    const dashboard = dashboardClient(stack.apiUrl);
+    expect((await dashboard.signIn(apiKey)).status).toBe(303);
+    expect((await dashboard.get('/dashboard/invoices')).status).toBe(200);
 
     // Every line is one JSON object with a level name, an ISO time and a message.
     const apiLines = api.lines.map((l) => JSON.parse(l) as Line);
@@ -142,7 +138,8 @@ describe('structured logs of the api and the sandbox', () => {
       'a-first-buy-link-word-also-never-logged',
       apiKey,
       ADMIN_TOKEN,
-      session.split('=')[1]!,
+      dashboard.jar.get('session')!,
+      dashboard.jar.get('csrf')!,
       CARD,
     ]) {
       expect(everything).not.toContain(secret);

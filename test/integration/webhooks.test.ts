@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { secretFingerprint } from '../../api/views';
 import { webhookWorkflow } from '../../workflows/webhook';
 import { eventually } from '../helpers/eventually';
-import { startStack } from '../helpers/stack';
+import { serve } from '../helpers/listen';
+import { ADMIN_TOKEN, startStack } from '../helpers/stack';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 
@@ -36,14 +38,26 @@ async function startReceiver(script: number[]) {
   };
 }
 
-/** What a receiver does with the header: the HMAC of "<t>.<raw body>" matches, and t is at most 5 minutes old. */
+/**
+ * What a receiver does with the header, as the README says: t is at most 5 minutes old, and the HMAC of
+ * "<t>.<raw body>" matches one of the `v1=` (two while a rotated secret overlaps).
+ */
 function verify(secret: string, header: string | undefined, rawBody: string, nowSeconds: number): boolean {
-  const parts = Object.fromEntries((header ?? '').split(',').map((kv) => kv.split('=') as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > 300 || !parts.v1) return false;
-  const expected = createHmac('sha256', secret).update(`${parts.t}.${rawBody}`).digest();
-  const given = Buffer.from(parts.v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const parts = (header ?? '').split(',').map((kv) => kv.split('='));
+  const t = parts.find(([k]) => k === 't')?.[1];
+  if (!t || Math.abs(nowSeconds - Number(t)) > 300) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
+  return parts.some(([k, v1]) => {
+    const given = Buffer.from(k === 'v1' ? (v1 ?? '') : '', 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+/** The README's check before secret rotation overlapped: it keeps the last `v1=` only. */
+function verifyLastV1(secret: string, header: string | undefined, rawBody: string): boolean {
+  const { t, v1 } = Object.fromEntries((header ?? '').split(',').map((kv) => kv.split('=') as [string, string]));
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
+  return v1 === expected;
 }
 
 describe('Webhooks to the merchant, delivered by Temporal', () => {
@@ -55,7 +69,26 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
     await stack?.close();
   });
 
-  it('When a merchant sets a webhook URL, then the signing secret is shown once and masked afterwards', async () => {
+  /** A status change of a new invoice of the merchant (canceled), announced by webhook; the invoice's id. */
+  async function announce(m: { apiKey: string; productId: string }): Promise<string> {
+    const { json: invoice } = await stack.call('POST', '/v1/invoices', {
+      token: m.apiKey,
+      body: { productId: m.productId },
+    });
+    await stack.call('POST', `/v1/invoices/${invoice.id}/cancel`, { token: m.apiKey, body: {} });
+    return invoice.id as string;
+  }
+
+  /** The first attempt at the invoice's webhook, once it has ended, as /v1/webhook-deliveries shows it. */
+  function firstAttempt(apiKey: string, invoiceId: string): Promise<Record<string, unknown>> {
+    return eventually(async () => {
+      const res = await stack.call('GET', `/v1/webhook-deliveries?invoiceId=${invoiceId}`, { token: apiKey });
+      const first = res.json.data.at(-1);
+      return first && first.state !== 'pending' ? first : undefined;
+    });
+  }
+
+  it('When a merchant sets a webhook URL, then the signing secret is shown once and as a fingerprint afterwards', async () => {
     const m = await stack.newMerchant('WHSECRET', 'key-secret-1');
     const receiver = await startReceiver([]);
     try {
@@ -65,9 +98,9 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
       expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
 
       const read = await stack.call('GET', '/v1/merchant', { token: m.apiKey });
-      expect(read.json).toMatchObject({ webhookUrl: receiver.url, webhookSecret: `••••${secret.slice(-4)}` });
+      expect(read.json).toMatchObject({ webhookUrl: receiver.url, webhookSecret: secretFingerprint(secret) });
       const again = await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { name: 'Renamed' } });
-      expect(again.json.webhookSecret).toBe(`••••${secret.slice(-4)}`);
+      expect(again.json.webhookSecret).toBe(secretFingerprint(secret));
 
       const rotated = await stack.call('PATCH', '/v1/merchant', {
         token: m.apiKey,
@@ -244,6 +277,179 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
         reason: 'The merchant no longer has a webhook URL',
       });
     } finally {
+      await receiver.close();
+    }
+  });
+  it('When the receiver answers with a redirect to an address inside, then it is not followed: the attempt fails saying so, and that address gets nothing', async () => {
+    const inside: string[] = [];
+    const control = await serve((req, res) => {
+      inside.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"refunded":true}');
+    });
+    const redirector = await serve((req, res) => {
+      req.resume();
+      res.writeHead(307, { Location: `${control.url}/api/orders/R1/refund` }).end();
+    });
+    const m = await stack.newMerchant('WHREDIRECT', 'key-secret-9');
+    try {
+      await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: `${redirector.url}/hooks` } });
+      const attempt = await firstAttempt(m.apiKey, await announce(m));
+      expect(attempt).toMatchObject({
+        state: 'failed',
+        responseStatus: 307,
+        responseExcerpt: null,
+        error: 'A redirect: set the final URL as webhookUrl',
+      });
+      expect(inside).toEqual([]);
+    } finally {
+      await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: null } });
+      await redirector.close();
+      await control.close();
+    }
+  });
+
+  it('When the receiver answers 1 MiB and holds back most of it, then only the first 4 KiB is read: the attempt ends with its status and 500 characters, and the connection is closed', async () => {
+    let hungUp = false;
+    const receiver = await serve((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.on('close', () => (hungUp = true));
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(1 << 20) });
+        // 16 KiB now; the rest never comes, so a client that reads the whole answer waits until its timeout
+        res.write('x'.repeat(16 * 1024));
+      });
+    });
+    const m = await stack.newMerchant('WHBIG', 'key-secret-10');
+    try {
+      await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: `${receiver.url}/hooks` } });
+      const attempt = await firstAttempt(m.apiKey, await announce(m));
+      expect(attempt).toMatchObject({
+        state: 'succeeded',
+        responseStatus: 200,
+        responseExcerpt: 'x'.repeat(500),
+        error: null,
+      });
+      await eventually(() => (hungUp ? true : undefined), 20_000, 'the worker to close the connection');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('When the signing secret is rotated, then webhooks carry both signatures during the overlap and only the new one after it', async () => {
+    const m = await stack.newMerchant('WHROTATE', 'key-secret-11');
+    const receiver = await startReceiver([]);
+    const received = async (invoiceId: string) => {
+      const r = await eventually(() => receiver.received.find((x) => JSON.parse(x.body).data.invoice.id === invoiceId));
+      return { header: r.headers['webhook-signature'] as string, body: r.body };
+    };
+    const now = () => Date.now() / 1000;
+    try {
+      const first = await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: receiver.url } });
+      const oldSecret = first.json.webhookSecret as string;
+
+      const rotated = await stack.call('PATCH', '/v1/merchant', {
+        token: m.apiKey,
+        body: { rotateWebhookSecret: true },
+      });
+      expect(rotated.status).toBe(200);
+      const newSecret = rotated.json.webhookSecret as string;
+      expect(newSecret).not.toBe(oldSecret);
+      const row = await stack.db('merchants').where({ id: m.merchantId }).first();
+      // the default overlap: 24 hours from the rotation
+      expect(row.webhook_previous_secret_expires_at.getTime() - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+      expect(row.webhook_previous_secret_expires_at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+
+      // During the overlap: a receiver still on the old secret and one already on the new both accept; so does the
+      // README's check from before the overlap, which keeps the last v1 only, with the old secret.
+      const during = await received(await announce(m));
+      expect(during.header).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+      expect(verify(newSecret, during.header, during.body, now())).toBe(true);
+      expect(verify(oldSecret, during.header, during.body, now())).toBe(true);
+      expect(verifyLastV1(oldSecret, during.header, during.body)).toBe(true);
+      expect(verify('whsec_wrong', during.header, during.body, now())).toBe(false);
+
+      // After it (its end moved to the past, as 24 hours would): the new secret only.
+      await stack
+        .db('merchants')
+        .where({ id: m.merchantId })
+        .update({ webhook_previous_secret_expires_at: new Date(Date.now() - 1000) });
+      const after = await received(await announce(m));
+      expect(after.header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(verify(newSecret, after.header, after.body, now())).toBe(true);
+      expect(verify(oldSecret, after.header, after.body, now())).toBe(false);
+
+      // No overlap asked for: the replaced secret stops at once.
+      const abrupt = await stack.call('PATCH', '/v1/merchant', {
+        token: m.apiKey,
+        body: { rotateWebhookSecret: true, previousWebhookSecretExpiresIn: 0 },
+      });
+      const latest = abrupt.json.webhookSecret as string;
+      const once = await received(await announce(m));
+      expect(verify(latest, once.header, once.body, now())).toBe(true);
+      expect(verify(newSecret, once.header, once.body, now())).toBe(false);
+
+      for (const body of [
+        { previousWebhookSecretExpiresIn: 60 },
+        { rotateWebhookSecret: true, previousWebhookSecretExpiresIn: 8 * 86400 },
+        { rotateWebhookSecret: true, previousWebhookSecretExpiresIn: -1 },
+        { rotateWebhookSecret: true, previousWebhookSecretExpiresIn: '3600' },
+      ]) {
+        const res = await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body });
+        expect([res.status, res.json.error.code]).toEqual([400, 'invalid_request']);
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('When a live merchant sets an http:// webhook URL, or turns live with one, then 400 and nothing changes; one stored before is not sent to', async () => {
+    const created = await stack.call('POST', '/v1/merchants', {
+      token: ADMIN_TOKEN,
+      body: {
+        name: 'Live shop',
+        twocheckout: { merchantCode: 'WHLIVE', secretKey: 'k', buyLinkSecretWord: 'w', environment: 'live' },
+      },
+    });
+    const apiKey = created.json.apiKey as string;
+    const refused = await stack.call('PATCH', '/v1/merchant', {
+      token: apiKey,
+      body: { webhookUrl: 'http://shop.example/hooks' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toEqual({
+      code: 'invalid_request',
+      message: 'webhookUrl: must be https:// for a live merchant (payment events are not sent in clear)',
+    });
+    const accepted = await stack.call('PATCH', '/v1/merchant', {
+      token: apiKey,
+      body: { webhookUrl: 'https://shop.example/hooks' },
+    });
+    expect([accepted.status, accepted.json.webhookUrl]).toEqual([200, 'https://shop.example/hooks']);
+
+    const m = await stack.newMerchant('WHTOLIVE', 'key-secret-12');
+    const receiver = await startReceiver([]);
+    try {
+      await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: receiver.url } });
+      const turning = await stack.call('PATCH', '/v1/merchant', {
+        token: m.apiKey,
+        body: { twocheckout: { environment: 'live' } },
+      });
+      expect([turning.status, turning.json.error.code]).toEqual([400, 'invalid_request']);
+      const read = await stack.call('GET', '/v1/merchant', { token: m.apiKey });
+      expect(read.json).toMatchObject({ twocheckout: { environment: 'sandbox' }, webhookUrl: receiver.url });
+
+      // A live merchant with an http:// URL from before this rule: the attempt fails, saying why, and sends nothing.
+      await stack.db('merchants').where({ id: m.merchantId }).update({ twocheckout_environment: 'live' });
+      const attempt = await firstAttempt(m.apiKey, await announce(m));
+      expect(attempt).toMatchObject({
+        state: 'failed',
+        responseStatus: null,
+        responseExcerpt: null,
+        error: 'Not sent: the webhook URL must be https:// for a live merchant (payment events are not sent in clear)',
+      });
+      expect(receiver.received).toEqual([]);
+    } finally {
+      await stack.db('merchants').where({ id: m.merchantId }).update({ webhook_url: null });
       await receiver.close();
     }
   });

@@ -22,6 +22,8 @@ describe('configuration', () => {
       runSandbox: true,
       sandboxPort: 3100,
       workerMetricsPort: 9464,
+      // a developer's webhook receiver listens on 127.0.0.1
+      allowPrivateWebhookTargets: true,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -26,7 +26,8 @@ interface ComposeService {
   environment?: Record<string, string | number | boolean> | string[];
   ports?: (string | number)[];
   volumes?: string[];
-  depends_on?: Record<string, { condition: string }> | string[];
+  depends_on?: Record<string, { condition: string; required?: boolean }> | string[];
+  profiles?: string[];
   healthcheck?: { test: string[] };
   restart?: string;
   container_name?: string;
@@ -93,11 +94,15 @@ function namesOf(services: Record<string, ComposeService>, name: string): string
   return [name, ...aliases];
 }
 
-/** `host:container` port pairs a service publishes. */
-function published(service: ComposeService): { host: number; container: number }[] {
+/** `[ip:]host:container` ports a service publishes; without an ip, Docker listens on every interface. */
+function published(service: ComposeService): { ip: string; host: number; container: number }[] {
   return (service.ports ?? []).map((p) => {
     const parts = String(p).split(':');
-    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
+    return {
+      ip: parts.length === 3 ? parts[0]! : '0.0.0.0',
+      host: Number(parts.at(-2)),
+      container: Number(parts.at(-1)),
+    };
   });
 }
 
@@ -130,7 +135,8 @@ describe('docker-compose.yml', () => {
     const worker = loadWorkerConfig(envOf(services.worker!));
     expect(worker.temporalConnection).toEqual(api.temporalConnection);
     expect(worker.temporalConnection).toEqual({ address: 'temporal:7233' });
-    expect(worker.secretsKey).toBe(SHELL.SECRETS_KEY);
+    expect(worker.secretsKeyring).toEqual([{ id: 'default', key: SHELL.SECRETS_KEY }]);
+    expect(api.secretsKeyring).toEqual(worker.secretsKeyring);
     expect(loadSandboxConfig(envOf(services.sandbox!)).host).toBe('0.0.0.0');
   });
 
@@ -154,7 +160,7 @@ describe('docker-compose.yml', () => {
       expect(Number(url.port)).toBe(port);
       // ... and on this machine a *.localhost name is loopback, where the same port is published
       expect(url.hostname).toMatch(/\.localhost$/);
-      expect(published(services[service]!)).toContainEqual({ host: port, container: port });
+      expect(published(services[service]!)).toContainEqual(expect.objectContaining({ host: port, container: port }));
     }
   });
 
@@ -169,7 +175,6 @@ describe('docker-compose.yml', () => {
     expect(init).toContain(`CREATE DATABASE ${database.pathname.slice(1)} OWNER ${database.username};`);
 
     expect(api.temporalAddress).toBe('temporal:7233');
-    expect(published(services.temporal!)).toContainEqual({ host: 7233, container: 7233 });
     for (const name of ['temporal-setup-namespace', 'temporal-ui']) {
       expect(envOf(services[name]!).TEMPORAL_ADDRESS).toBe(api.temporalAddress);
     }
@@ -205,7 +210,35 @@ describe('docker-compose.yml', () => {
         'temporal-setup-namespace': 'service_completed_successfully',
         sandbox: 'service_healthy',
       });
+      // ... the sandbox only when the dev profile runs it
+      expect(services[name]!.depends_on).toMatchObject({ sandbox: { required: false } });
     }
+  });
+
+  it('When the stack runs without a profile, then only the api is reachable from the network: no Temporal frontend, the Temporal UI on loopback, no sandbox', () => {
+    const reachable = Object.entries(services).flatMap(([name, s]) =>
+      published(s).map(({ ip, host }) => ({ name, ip, host, profiles: s.profiles ?? [] })),
+    );
+    expect(reachable).toEqual([
+      { name: 'temporal-ui', ip: '127.0.0.1', host: 8080, profiles: [] },
+      { name: 'sandbox', ip: '127.0.0.1', host: 3100, profiles: ['dev'] },
+      { name: 'api', ip: '0.0.0.0', host: 3000, profiles: [] },
+    ]);
+    // the control plane of 2Checkout payments is off unless asked for, and so are webhooks into private networks
+    expect(loadApiConfig(envOf(services.api!)).sandboxEnabled).toBe(false);
+    expect(loadWorkerConfig(envOf(services.worker!))).toMatchObject({
+      sandboxEnabled: false,
+      allowPrivateWebhookTargets: false,
+    });
+  });
+
+  it("When Temporal's server reads its dynamic config, then nothing in it is for tests only or for features the service does not use", () => {
+    const config = parse(readFileSync(path.join(ROOT, 'deploy/temporal/dynamicconfig.yaml'), 'utf8')) as Record<
+      string,
+      { value: unknown }[]
+    >;
+    // the search attributes are usable before the api and the workers start (setup-namespace.sh waits for them)
+    expect(Object.keys(config)).toEqual(['frontend.enableUpdateWorkflowExecution']);
   });
 
   it('When the api and sandbox are probed, then the healthchecks ask the api for /readyz and the sandbox for its page, on their ports', () => {
