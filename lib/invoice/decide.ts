@@ -56,6 +56,12 @@ export const LIFECYCLE: readonly { event: string; to: InvoiceStatus; from?: read
     event: 'amount or currency differs, a test order on a merchant refusing them, an unknown 2Checkout status',
     to: 'needs_review',
   },
+  {
+    event:
+      "an IPN or the expiry check while the merchant's settings name another 2Checkout account than the invoice was made under, or its sandbox is turned off (DESIGN.md §8)",
+    to: 'needs_review',
+    from: ['awaiting_payment', 'processing', 'expired', 'canceled'],
+  },
 ];
 
 /** The README's state table, as Markdown. */
