@@ -6,7 +6,8 @@ import { newId } from '../lib/ids';
 import { openMerchant, type MerchantRow } from '../lib/merchants';
 import { toMinorUnits } from '../lib/money';
 import type { ApiDeps } from './deps';
-import { HttpError, notFound, sandboxDisabled } from './errors';
+import { HttpError, notFound } from './errors';
+import { checkEnvironmentAllowed } from './merchant-settings';
 import type { CreateInvoiceBody } from './schemas';
 import type { ProductRow } from './views';
 import { startInvoiceWorkflow } from '../lib/invoice-client';
@@ -33,7 +34,7 @@ export async function createInvoice(
     if (existing) return { invoice: await replay(deps, merchant, existing, requestHash), created: false };
   }
 
-  if (merchant.twocheckout_environment === 'sandbox' && !deps.config.sandboxEnabled) throw sandboxDisabled();
+  checkEnvironmentAllowed(deps, merchant.twocheckout_environment);
   const { items, currency, productId } = await resolveItems(deps, merchant, body);
   const amountMinor = items.reduce((sum, i) => sum + i.unitPriceMinor * i.quantity, 0);
   if (!Number.isSafeInteger(amountMinor)) throw new HttpError(400, 'invalid_request', 'Invoice total is too large');

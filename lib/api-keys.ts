@@ -44,9 +44,10 @@ type Joined = MerchantRow & {
  * accepted key's `last_used_at` is written when it is a minute old or more: one write a minute per key, not per call.
  */
 export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCheck> {
+  const keyHash = hashApiKey(presented);
   const row = await db('api_keys as k')
     .join('merchants as m', 'm.id', 'k.merchant_id')
-    .where('k.key_hash', hashApiKey(presented))
+    .where('k.key_hash', keyHash)
     .first<Joined | undefined>(
       'm.*',
       'k.id as key_id',
@@ -77,7 +78,7 @@ export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCh
   const key: ApiKeyRow = {
     id,
     merchant_id: merchant.id,
-    key_hash: hashApiKey(presented),
+    key_hash: keyHash,
     prefix,
     created_at: createdAt,
     expires_at: expiresAt,
