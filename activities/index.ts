@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { invoiceActivities } from './invoices';
 import { janitorActivities } from './janitor';
+import { refundActivities } from './refunds';
 import { webhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -9,6 +10,7 @@ export type { ActivityDeps } from './deps';
 export const createActivities = (deps: ActivityDeps) => ({
   ...invoiceActivities(deps),
   ...janitorActivities(deps),
+  ...refundActivities(deps),
   ...webhookActivities(deps),
 });
 

@@ -18,6 +18,9 @@ import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import { parseIpn } from '../lib/twocheckout';
 import { ERRORS, twoCheckoutRetryDelayMs, type InvoiceOutcome } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
+import { recordFees } from './fees';
+import { ipnMoneyOf } from '../lib/invoice/fees';
+import { confirmRefund } from './refunds';
 import { twoCheckoutApi } from './twocheckout';
 
 /** Statuses a payment could still move to `paid` (DESIGN.md §3), besides a won chargeback. */
@@ -257,6 +260,8 @@ export const invoiceActivities = (deps: ActivityDeps) => {
         // made by an earlier attempt of this activity whose answer was lost: announce it still (once, by its id)
         audit = (await lastChangeTo(trx, invoiceId, change.to)) ?? null;
       }
+      // what 2Checkout keeps and pays out, once paid: from a verified stored IPN of the order (informational)
+      after = await recordFees(trx, after, ipn?.ipnEventId);
       if (ipn) {
         // the status the IPN leads to, when it is in effect (now, or by an earlier attempt); otherwise why not
         const inEffect = change?.to === after.status || ipn.reason === undefined;
@@ -328,6 +333,9 @@ export const invoiceActivities = (deps: ActivityDeps) => {
         })
         .returning<{ id: number }[]>('id');
       const reason = `refunded ${fromMinorUnits(refundedMinor, invoice.currency)} of ${fromMinorUnits(invoice.amount_minor, invoice.currency)} ${invoice.currency}`;
+      const raw = await trx('ipn_events').where({ id: ipnEventId }).first<{ raw_body: Buffer }>('raw_body');
+      const money = raw ? ipnMoneyOf(parseIpn(raw.raw_body)) : null;
+      await confirmRefund(trx, invoice, { amountMinor, ipnEventId, refundKey, money });
       const [after] = await trx<InvoiceRow>('invoices')
         .where({ id: invoiceId })
         .update({

@@ -74,6 +74,83 @@ export const twoCheckoutApi = ({ sandboxUrl, fetch, clock, metrics }: ActivityDe
   }
 
   return {
+    /**
+     * The order's total with tax and its lines, as 2Checkout lists them (`GET /orders/{RefNo}/`): what a refund asks
+     * for. Null when 2Checkout has no such order.
+     */
+    async orderLines(
+      merchant: Merchant,
+      refNo: string,
+    ): Promise<{ grossMinor: number | null; lines: OrderLine[] } | null> {
+      const body = await restGet(merchant, `/orders/${encodeURIComponent(refNo)}/`);
+      return body === undefined ? null : { grossMinor: toOrder(body).grossMinor, lines: linesOf(body) };
+    },
+
+    /**
+     * `POST /orders/{RefNo}/refund/` (REST API 6.0, "Refunding an order"). 2Checkout answers `true` when it registered
+     * the refund, or an error it explains. Sent once per call: what a lost answer means is the caller's to decide, so
+     * a failure says whether the request may have reached 2Checkout.
+     */
+    async refundOrder(merchant: Merchant, refNo: string, request: RefundRequestBody): Promise<RefundAnswer> {
+      const url = `${twoCheckoutEndpoints(merchant.environment, sandboxUrl).restApiUrl}/orders/${encodeURIComponent(refNo)}/refund/`;
+      const started = performance.now();
+      const record = (outcome: TwoCheckoutOutcome) =>
+        metrics?.twoCheckoutRequest('refund_order', outcome, (performance.now() - started) / 1000);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            Accept: 'application/json',
+            'Content-Type': 'application/json',
+            [REST_AUTH_HEADER]: authHeader(merchant, clock()),
+          },
+          body: JSON.stringify(request),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (err) {
+        record('unreachable');
+        const message = `2Checkout API unreachable (${describe(err)})`;
+        // No connection was made: nothing reached 2Checkout. Anything else (a timeout, a reset) may have.
+        return neverConnected(err) ? { kind: 'not_sent', message } : { kind: 'unknown', message };
+      }
+      const text = await response.text().catch(() => '');
+      if (response.status === 401 || response.status === 403) {
+        record('rejected');
+        return {
+          kind: 'not_sent',
+          message: `2Checkout refused our authentication (HTTP ${response.status}): check the merchant code and Secret Key`,
+        };
+      }
+      if (RETRY_LATER.has(response.status)) {
+        record('unreachable');
+        return { kind: 'not_sent', message: `2Checkout API answered HTTP ${response.status}` };
+      }
+      if (response.status >= 500) {
+        record('unreachable');
+        return { kind: 'unknown', message: `2Checkout API answered HTTP ${response.status}` };
+      }
+      record('ok');
+      let body: unknown;
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = text;
+      }
+      if (response.ok && (body === true || body === 'true' || body === '1' || body === 1)) return { kind: 'accepted' };
+      if (isRecord(body) && (typeof body.message === 'string' || typeof body.error_code === 'string')) {
+        const code = typeof body.error_code === 'string' ? `${body.error_code}: ` : '';
+        return { kind: 'refused', message: `${code}${typeof body.message === 'string' ? body.message : ''}`.trim() };
+      }
+      if (response.ok && body === false) return { kind: 'refused', message: '2Checkout did not register the refund' };
+      return response.ok
+        ? {
+            kind: 'unknown',
+            message: `2Checkout answered HTTP ${response.status} with ${JSON.stringify(text.slice(0, 100))}`,
+          }
+        : { kind: 'refused', message: `2Checkout answered HTTP ${response.status}` };
+    },
+
     /** 2Checkout's view of one order (`GET /orders/{RefNo}/`), or null when it has none. */
     async fetchOrder(merchant: Merchant, refNo: string): Promise<TwoCheckoutOrder | null> {
       const body = await restGet(merchant, `/orders/${encodeURIComponent(refNo)}/`);
@@ -110,6 +187,66 @@ export const twoCheckoutApi = ({ sandboxUrl, fetch, clock, metrics }: ActivityDe
     },
   };
 };
+
+/** Answers that say 2Checkout did not take the request: it may be sent again. */
+const RETRY_LATER = new Set([429, 502, 503, 504]);
+
+/** The body of `POST /orders/{RefNo}/refund/`, as 2Checkout documents it and its own modules send it. */
+export interface RefundRequestBody {
+  /** In the order currency, with the tax 2Checkout added: the whole GrossPrice for a full refund. */
+  readonly amount: number;
+  readonly comment: string;
+  /** One of the account's refund reasons: 2Checkout's modules send `Other`. */
+  readonly reason: string;
+  /** A partial refund names the line it comes from (2Checkout's WHMCS and PrestaShop modules do). */
+  readonly items?: readonly { LineItemReference: string; Quantity: number; Amount: number }[];
+}
+
+export type RefundAnswer =
+  | { readonly kind: 'accepted' }
+  /** 2Checkout answered and refused it; its reason. */
+  | { readonly kind: 'refused'; readonly message: string }
+  /** It did not reach 2Checkout, or 2Checkout said to come back: sending it again is safe. */
+  | { readonly kind: 'not_sent'; readonly message: string }
+  /** It may have reached 2Checkout, and no answer says whether it was taken. */
+  | { readonly kind: 'unknown'; readonly message: string };
+
+/** One line of a 2Checkout order: its reference and its price with tax, in minor units (null: unreadable). */
+export interface OrderLine {
+  readonly reference: string;
+  readonly grossMinor: number | null;
+}
+
+const describe = (err: unknown) => {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const inner = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  return `${err instanceof Error ? err.message : String(err)}${inner ? `: ${inner}` : ''}`;
+};
+
+/** The connection itself failed: no byte of the request left this machine. */
+function neverConnected(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  return (
+    typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)
+  );
+}
+
+function linesOf(body: unknown): OrderLine[] {
+  if (!isRecord(body) || !Array.isArray(body.Items)) return [];
+  const currency = typeof body.Currency === 'string' ? body.Currency.toUpperCase() : '';
+  return body.Items.filter(isRecord).map((item) => {
+    const price = isRecord(item.Price) ? item.Price : {};
+    const gross =
+      typeof price.GrossPrice === 'number' || typeof price.GrossPrice === 'string' ? String(price.GrossPrice) : '';
+    let grossMinor: number | null;
+    try {
+      grossMinor = toMinorUnits(gross, currency);
+    } catch {
+      grossMinor = null;
+    }
+    return { reference: typeof item.LineItemReference === 'string' ? item.LineItemReference : '', grossMinor };
+  });
+}
 
 function authHeader(merchant: Merchant, now: Date): string {
   return buildRestAuthHeader({ merchantCode: merchant.merchantCode, secretKey: merchant.secretKey, now });

@@ -50,6 +50,7 @@ export async function createInvoice(
       currency,
       customer_email: body.customerEmail ?? null,
       expires_at: expiresAt,
+      language: body.language ?? null,
     },
     openMerchant(merchant, deps.secretBox),
     deps.config,
@@ -71,6 +72,7 @@ export async function createInvoice(
         twocheckout_merchant_code: merchant.twocheckout_merchant_code,
         customer_email: body.customerEmail ?? null,
         external_id: body.externalId ?? null,
+        language: body.language ?? null,
         idempotency_key: idempotencyKey ?? null,
         request_hash: requestHash,
       })

@@ -13,6 +13,9 @@ import {
   rotateApiKeyBody,
   createInvoiceBody,
   createMerchantBody,
+  createRefundBody,
+  refundListResponse,
+  refundResponse,
   createProductBody,
   createdMerchantResponse,
   errorResponse,
@@ -325,6 +328,49 @@ export function buildOpenApiDocument(serverUrl?: string) {
             '404': error('No such invoice of this merchant'),
             '409': error('Not awaiting payment (`invoice_not_cancelable`)'),
             '503': error('Temporal could not be reached (`temporal_unavailable`)'),
+          },
+        }),
+      },
+      '/v1/invoices/{id}/refunds': {
+        post: merchantOp({
+          tags: ['Invoices'],
+          operationId: 'createRefund',
+          summary: 'Refund a paid invoice, in full or in part, through 2Checkout',
+          description:
+            "Recorded as `requested` and answered at once; the invoice's workflow sends it to 2Checkout (`POST /orders/{RefNo}/refund/`) once. The invoice turns `partially_refunded` or `refunded` only when 2Checkout's refund notification confirms it; if 2Checkout refuses, the refund is `failed` with its reason. One refund of an invoice at a time, as 2Checkout takes them.",
+          requestParams: {
+            path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }),
+            header: z.object({
+              'Idempotency-Key': z.string().meta({
+                description:
+                  'Required: the same key with the same body answers the same refund, never a second one; with another body, 409',
+                example: 'refund-order-1001',
+              }),
+            }),
+          },
+          requestBody: { ...json(createRefundBody), required: false },
+          responses: {
+            '202': {
+              description: 'Recorded, being sent to 2Checkout (or the first answer to this key)',
+              ...json(refundResponse),
+            },
+            '400': error('Invalid body, or a missing or invalid Idempotency-Key'),
+            '404': error('No such invoice of this merchant'),
+            '409': error(
+              'Not paid (`invoice_not_refundable`), another refund still open (`refund_in_progress`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)',
+            ),
+            '422': error('More than is left to refund (`refund_exceeds_remaining`)'),
+            '503': error('Recorded, but Temporal could not be reached; retry with the same Idempotency-Key'),
+          },
+        }),
+        get: merchantOp({
+          tags: ['Invoices'],
+          operationId: 'listRefunds',
+          summary: "The invoice's refunds, oldest first",
+          requestParams: { path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }) },
+          responses: {
+            '200': { description: 'Its refunds', ...json(refundListResponse) },
+            '404': error('No such invoice of this merchant'),
           },
         }),
       },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_OVERLAP_SECONDS } from '../lib/api-keys';
 import { isCurrency, toMinorUnits } from '../lib/money';
+import { REFUND_STATUSES } from '../lib/refunds';
 import { INVOICE_STATUSES } from '../workflows/shared';
 
 const currency = z
@@ -127,6 +128,10 @@ const common = {
   customerEmail: z.string().email().max(254).optional(),
   externalId: z.string().min(1).max(100).optional(),
   expiresIn: expiresIn.optional(),
+  language: z.enum(['en', 'ru']).optional().meta({
+    description: "The checkout's language, sent to 2Checkout on the buy link; without it, 2Checkout picks",
+    example: 'ru',
+  }),
 };
 
 export const createInvoiceBody = z.union([
@@ -145,6 +150,19 @@ export const createInvoiceBody = z.union([
 export type CreateInvoiceBody = z.infer<typeof createInvoiceBody>;
 
 export const cancelInvoiceBody = z.strictObject({ reason: z.string().max(500).optional() });
+
+export const createRefundBody = z.strictObject({
+  amount: price.optional().meta({
+    description:
+      'How much to refund, in the invoice currency; at most what is left (the invoice amount less what is refunded). Default: all that is left, which 2Checkout refunds as the whole order, tax included',
+    example: '20.00',
+  }),
+  reason: text(150).trim().min(1).optional().meta({
+    description: "Why, for the shop's records; sent to 2Checkout as the refund comment",
+    example: 'Late delivery',
+  }),
+});
+export type CreateRefundBody = z.infer<typeof createRefundBody>;
 
 export const listInvoicesQuery = z.strictObject({
   status: z.string().optional(),
@@ -226,6 +244,7 @@ export const productResponse = z
   .meta({ id: 'Product' });
 
 const nullableTime = isoTime.nullable();
+const moneyIn = z.object({ amount: money, currency: z.string().meta({ example: 'USD' }) });
 const invoiceFields = {
   id: z.string().meta({ example: 'inv_5m3yykz32y211hc1gn0g' }),
   status: z.enum(INVOICE_STATUSES),
@@ -237,11 +256,29 @@ const invoiceFields = {
   amount: money,
   currency: z.string().meta({ example: 'RUB' }),
   refundedAmount: money,
+  fee: moneyIn.nullable().meta({
+    description:
+      "2Checkout's fee on the payment (IPN_COMMISSION, rounded half away from zero to the minor unit), in the order currency; null until a verified IPN states it",
+    example: { amount: '37.95', currency: 'RUB' },
+  }),
+  net: moneyIn.nullable().meta({
+    description:
+      'What 2Checkout pays out for the payment after its fee (PAYABLE_AMOUNT), in the payout currency, which may differ from the order currency; negative when the fee exceeds a tiny order; null until a verified IPN states it',
+    example: { amount: '0.14', currency: 'USD' },
+  }),
+  fxRate: z.string().nullable().meta({
+    description: "2Checkout's FX_RATE from the order currency to the payout currency, as it wrote it",
+    example: '0.012',
+  }),
   items: z.array(z.object({ name: z.string(), price: money, quantity: z.int() })),
   productId: z.string().nullable(),
   customerEmail: z.string().nullable(),
   externalId: z.string().nullable(),
   checkoutUrl: z.url().nullable().meta({ description: 'The signed 2Checkout checkout link (ConvertPlus)' }),
+  language: z
+    .enum(['en', 'ru'])
+    .nullable()
+    .meta({ description: 'The checkout language asked of 2Checkout on the link; null: 2Checkout picks' }),
   twocheckout: z.object({
     refNo: z.string().nullable().meta({ description: "2Checkout's order reference (RefNo)" }),
     orderNo: z.string().nullable(),
@@ -269,9 +306,35 @@ export const invoiceEventResponse = z
   })
   .meta({ id: 'InvoiceEvent', description: 'One entry of the audit trail' });
 
+export const refundResponse = z
+  .object({
+    id: z.string().meta({ example: 'rf_0m3c8k2h7wq5x9v1t4s6' }),
+    invoiceId: z.string().meta({ example: 'inv_5m3yykz32y211hc1gn0g' }),
+    amount: money,
+    currency: z.string().meta({ example: 'RUB' }),
+    reason: z.string().nullable(),
+    status: z.enum(REFUND_STATUSES).meta({
+      description:
+        "`requested`: recorded, being sent to 2Checkout; `pending`: 2Checkout registered it, its refund notification will confirm it; `succeeded`: confirmed, counted in the invoice's refundedAmount; `failed`: 2Checkout refused it (statusReason says why) or it could not be sent; `needs_review`: sent without an answer, never sent again by itself: its notification still confirms it",
+    }),
+    statusReason: z.string().nullable().meta({ example: '2Checkout refused the refund of 50.00 RUB: …' }),
+    source: z.enum(['api', 'dashboard', 'twocheckout']).meta({
+      description: '`twocheckout`: made in the 2Checkout Control Panel, reported by its refund notification',
+    }),
+    fee: moneyIn
+      .nullable()
+      .meta({ description: "2Checkout's fee change on the refund, as its notification states it" }),
+    net: moneyIn.nullable().meta({ description: 'The payout change of the refund, as its notification states it' }),
+    createdAt: isoTime,
+    sentAt: nullableTime.meta({ description: 'When 2Checkout registered it' }),
+    settledAt: nullableTime.meta({ description: 'When it succeeded or failed' }),
+  })
+  .meta({ id: 'Refund' });
+export const refundListResponse = z.object({ data: z.array(refundResponse) }).meta({ id: 'RefundList' });
+
 export const invoiceDetailResponse = z
-  .object({ ...invoiceFields, events: z.array(invoiceEventResponse) })
-  .meta({ id: 'InvoiceDetail', description: 'An invoice with its audit trail, oldest first' });
+  .object({ ...invoiceFields, events: z.array(invoiceEventResponse), refunds: z.array(refundResponse) })
+  .meta({ id: 'InvoiceDetail', description: 'An invoice with its audit trail and its refunds, oldest first' });
 
 export const invoiceListResponse = z
   .object({

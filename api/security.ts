@@ -1,17 +1,18 @@
-import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { escapeHtml as esc } from '../lib/html';
-import { DASHBOARD_CSS } from './dashboard-pages';
 import type { ApiConfig } from './config';
+import { document } from './dashboard-pages';
+import { localeOf, pageLanguage } from './i18n';
 
 const MINUTE_MS = 60_000;
 
 /**
  * Security headers on every answer (helmet). The dashboard and the buyer's pages run no script at all, so the policy
- * allows none, and only the dashboard's own stylesheet (by its hash); /docs (Swagger UI) sets its own, looser policy
- * in routes/docs.ts. No page may be framed (clickjacking), no type sniffed, no Referer sent.
+ * allows none; styles only from this origin's stylesheet files (api/assets.ts: no inline style, no style attribute),
+ * images from here and the `data:` icons inside those stylesheets; /docs (Swagger UI) sets its own, looser policy in
+ * routes/docs.ts. No page may be framed (clickjacking), no type sniffed, no Referer sent.
  */
 export function securityHeaders(): RequestHandler {
   return helmet({
@@ -20,8 +21,8 @@ export function securityHeaders(): RequestHandler {
       directives: {
         defaultSrc: ["'none'"],
         scriptSrc: ["'none'"],
-        styleSrc: [`'sha256-${createHash('sha256').update(DASHBOARD_CSS).digest('base64')}'`],
-        imgSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
@@ -47,16 +48,18 @@ export const refuseJson =
   (_req, res, seconds) =>
     void res.status(429).json({ error: { code: 'rate_limited', message: `${what}: try again in ${seconds} seconds` } });
 
-/** A 429 as a page, for a person in a browser. */
+/** A 429 as a page, for a person in a browser, in their language (locales/<language>/public.json, `tooMany`). */
 export const refuseHtml =
-  (what: string): Refuse =>
-  (_req, res, seconds) =>
-    void res
+  (what: 'perClient' | 'perProduct'): Refuse =>
+  (req, res, seconds) => {
+    const ctx = { ...localeOf(pageLanguage(req)), path: req.originalUrl };
+    const title = ctx.t('public:tooMany.title');
+    const text = ctx.t(`public:tooMany.${what}`, { seconds });
+    res
       .status(429)
       .type('html')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many requests</title></head><body><h1>Too many requests</h1><p>${esc(what)}: please try again in ${seconds} seconds.</p></body></html>`,
-      );
+      .send(document(ctx, title, `<main><h1>${esc(title)}</h1><p>${esc(text)}</p></main>`));
+  };
 
 /** A 429 in plain text, for a machine that only looks at the status (2Checkout retries any answer but a receipt). */
 export const refuseText =
@@ -97,14 +100,14 @@ export function rateLimits(limits: ApiConfig['rateLimits']) {
     orderLinkPerClient: limiter({
       windowMs: MINUTE_MS,
       limit: limits.orderLinkPerClient,
-      refuse: refuseHtml('Too many orders from your address'),
+      refuse: refuseHtml('perClient'),
     }),
     /** …and per product, whoever asks. */
     orderLinkPerProduct: limiter({
       windowMs: MINUTE_MS,
       limit: limits.orderLinkPerProduct,
       key: (req) => `product:${param(req, 'productId')}`,
-      refuse: refuseHtml('Too many orders of this product just now'),
+      refuse: refuseHtml('perProduct'),
     }),
     /** Dashboard sign-ins that failed, per client IP. */
     dashboardLogin: (refuse: Refuse) =>

@@ -7,10 +7,14 @@ const ASCII_NAME = /^[\x20-\x3a\x3c-\x7e]+$/; // printable ASCII without ';'
 
 /**
  * The invoice's signed ConvertPlus buy link: dynamic products, order-ext-ref = the invoice id, the signed expiration =
- * the invoice's, back to the buyer's return page. Made once, when the invoice is created.
+ * the invoice's, back to the buyer's return page, in the invoice's checkout language if it has one (`language`, which
+ * 2Checkout's plugins never sign: PROTOCOL.md §3.1). Made once, when the invoice is created.
  */
 export function checkoutLinkOf(
-  invoice: Pick<InvoiceRow, 'id' | 'items' | 'amount_minor' | 'currency' | 'customer_email' | 'expires_at'>,
+  invoice: Pick<
+    InvoiceRow,
+    'id' | 'items' | 'amount_minor' | 'currency' | 'customer_email' | 'expires_at' | 'language'
+  >,
   merchant: Merchant,
   urls: { sandboxUrl: string; publicUrl: string },
 ): string {
@@ -25,6 +29,7 @@ export function checkoutLinkOf(
     returnUrl: `${urls.publicUrl}/pay/return?invoice=${encodeURIComponent(invoice.id)}`,
     expiresAt: invoice.expires_at,
     test: merchant.acceptTestOrders,
+    ...(invoice.language !== null && { language: invoice.language }),
   });
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case: no i, l, o, u
 
 /** A random public id such as `inv_4k7…` (100 bits). */
-export function newId(prefix: 'mer' | 'prd' | 'inv' | 'key'): string {
+export function newId(prefix: 'mer' | 'prd' | 'inv' | 'key' | 'rf'): string {
   const bytes = randomBytes(20);
   return `${prefix}_${Array.from(bytes, (b) => ALPHABET[b % 32]).join('')}`;
 }

@@ -6,6 +6,7 @@ import { fromMinorUnits } from './money';
 import {
   ipnStoredSignal,
   recheckSignal,
+  refundRequestedSignal,
   SEARCH_ATTRIBUTES,
   TASK_QUEUE,
   webhookWorkflowIdOf,
@@ -86,6 +87,15 @@ export async function deliverStoredIpn(client: Client, invoice: InvoiceRun, ipn:
     ...startOptions(invoice),
     signal: ipnStoredSignal,
     signalArgs: [ipn],
+  });
+}
+
+/** Hands a refund the merchant asked for, by its id, to the invoice's workflow; starts a run when none is running. */
+export async function requestRefundRun(client: Client, invoice: InvoiceRun, refundId: string): Promise<void> {
+  await client.workflow.signalWithStart('invoiceWorkflow', {
+    ...startOptions(invoice),
+    signal: refundRequestedSignal,
+    signalArgs: [{ refundId }],
   });
 }
 

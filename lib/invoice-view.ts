@@ -1,5 +1,5 @@
 import type { InvoiceRow } from './invoice';
-import { fromMinorUnits } from './money';
+import { fromMinorUnits, moneyView } from './money';
 
 /** An invoice as the API shows it and webhooks send it: amounts as decimal strings, times as ISO 8601. */
 export function invoiceView(i: InvoiceRow) {
@@ -12,6 +12,10 @@ export function invoiceView(i: InvoiceRow) {
     amount: fromMinorUnits(i.amount_minor, i.currency),
     currency: i.currency,
     refundedAmount: fromMinorUnits(i.refunded_minor, i.currency),
+    // what 2Checkout keeps (in the order currency) and pays out (in the payout currency), once a verified IPN said
+    fee: moneyView(i.fee_minor, i.fee_currency),
+    net: moneyView(i.payout_minor, i.payout_currency),
+    fxRate: i.fx_rate,
     items: i.items.map((item) => ({
       name: item.name,
       price: fromMinorUnits(item.unitPriceMinor, i.currency),
@@ -21,6 +25,7 @@ export function invoiceView(i: InvoiceRow) {
     customerEmail: i.customer_email,
     externalId: i.external_id,
     checkoutUrl: i.checkout_url,
+    language: i.language,
     twocheckout: { refNo: i.twocheckout_refno, orderNo: i.twocheckout_order_no, testOrder: i.test_order },
     expiresAt: i.expires_at.toISOString(),
     paidAt: i.paid_at?.toISOString() ?? null,

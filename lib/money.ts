@@ -1,3 +1,4 @@
+import Big from 'big.js';
 import { code as iso4217 } from 'currency-codes';
 
 /** Money is integer minor units plus an ISO 4217 code; decimal strings only at the edges. Never floats. */
@@ -58,4 +59,20 @@ export function fromMinorUnits(minor: number, currency: string): string {
   const whole = digits.slice(0, digits.length - exponent);
   const fraction = digits.slice(digits.length - exponent);
   return `${minor < 0 ? '-' : ''}${whole}${exponent > 0 ? `.${fraction}` : ''}`;
+}
+
+/** Longer strings are not amounts or rates anyone sends: refused before big.js reads them. */
+const MAX_DECIMAL_CHARS = 40;
+
+/**
+ * `"-0.5985"` → the exact decimal (big.js); null for anything but an optional `-`, digits and an optional fraction (no
+ * exponent, `+`, spaces or `NaN`, which big.js would read or throw on), and for strings over 40 characters.
+ */
+export function parseDecimal(text: string): Big | null {
+  return text.length <= MAX_DECIMAL_CHARS && /^-?\d+(\.\d+)?$/.test(text) ? new Big(text) : null;
+}
+
+/** An amount as the API shows it, `{ amount: "50.00", currency: "RUB" }`; null when either part is unknown. */
+export function moneyView(minor: number | null, currency: string | null): { amount: string; currency: string } | null {
+  return minor === null || currency === null ? null : { amount: fromMinorUnits(minor, currency), currency };
 }

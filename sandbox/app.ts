@@ -12,6 +12,15 @@ import {
   verifyRestAuthHeader,
   type IpnField,
 } from '../lib/twocheckout';
+import {
+  DEFAULT_PAYOUT_CURRENCY,
+  DEFAULT_PLAN,
+  FX_MARKUP_PERCENT,
+  hasRate,
+  planProblem,
+  USD_PER_UNIT,
+  type SandboxPlan,
+} from './fees';
 import { createIpnSender } from './ipn-sender';
 import {
   ipnFieldsFor,
@@ -25,6 +34,9 @@ import {
   type SandboxItem,
   type SandboxMerchant,
   type SandboxOrder,
+  type SandboxRefund,
+  lineItemReference,
+  lineVatMinor,
 } from './orders';
 import { checkoutPage, errorPage, esc, layout } from './pages';
 import { serverClock } from './server-clock';
@@ -128,6 +140,7 @@ export function createSandbox(deps: SandboxDeps) {
       order.next = null;
       if (next === 'authorize') authorize(order);
       else if (next === 'complete') complete(order);
+      else if (next === 'refund') approveRefund(order);
       else deny(order);
     }, deps.settleDelayMs);
     timers.add(t);
@@ -151,6 +164,45 @@ export function createSandbox(deps: SandboxDeps) {
     if (order.status !== 'AUTHRECEIVED') return;
     Object.assign(order, { status: 'CANCELED', approveStatus: 'FRAUD' });
     emit(order, { orderStatus: 'CANCELED', fraudStatus: 'DENIED' });
+  }
+
+  /**
+   * 2Checkout's refund rules, as its documentation states them, refused in its words (its issueRefund error list):
+   * only a COMPLETE order without an open chargeback, one refund pending at a time, within 3 months of the order
+   * through the API, never more than is left.
+   */
+  function refundRefusal(order: SandboxOrder, amountMinor: number, via: SandboxRefund['via']): string | undefined {
+    if (order.status === 'REFUND') return 'You have already placed a Total refund for this order.';
+    if (order.status !== 'COMPLETE' || order.chargeback === 'OPEN')
+      return "You cannot place a refund request due to the order's current status.";
+    if ((order.refunds ?? []).some((r) => r.status === 'pending')) return 'You already have a pending refund request.';
+    if (via === 'api' && deps.clock().getTime() - order.createdAt.getTime() > REFUND_PERIOD_MS)
+      return 'The allowed period to request a new refund for this order has expired.';
+    if (amountMinor <= 0 || amountMinor > refundableMinor(order))
+      return 'The maximum refundable amount for this order has been exceeded.';
+    return undefined;
+  }
+
+  /** The oldest pending refund is approved: the order counts it and 2Checkout notifies the merchant (IRN). */
+  function approveRefund(order: SandboxOrder) {
+    const refund = (order.refunds ?? []).find((r) => r.status === 'pending');
+    if (!refund) return;
+    refund.status = 'approved';
+    refunded(order, toMinorUnits(refund.amount, order.currency));
+  }
+
+  /** Counts a refund on the order, and sends its REFUND IPN with the refunded amount negative (IRN documentation). */
+  function refunded(order: SandboxOrder, amountMinor: number) {
+    const gross = toMinorUnits(order.grossPrice, order.currency);
+    const already = toMinorUnits(order.refundedPrice, order.currency);
+    order.refundedPrice = fromMinorUnits(already + amountMinor, order.currency);
+    const full = already + amountMinor === gross;
+    if (full) order.status = 'REFUND';
+    emit(order, {
+      orderStatus: 'REFUND',
+      refundType: full ? 'FULL' : 'PARTIAL',
+      totalOverride: fromMinorUnits(-amountMinor, order.currency),
+    });
   }
 
   // Orders that were waiting when the sandbox stopped go on.
@@ -197,6 +249,13 @@ export function createSandbox(deps: SandboxDeps) {
         status: 400,
         title: 'Invalid payment link',
         text: 'This sandbox sells dynamic products: prod, price, qty and currency are required.',
+      };
+    }
+    if (!hasRate(currency)) {
+      return {
+        status: 400,
+        title: 'Invalid payment link',
+        text: `This sandbox sells in the currencies it states exchange rates for: ${Object.keys(USD_PER_UNIT).join(', ')}.`,
       };
     }
     try {
@@ -359,6 +418,72 @@ export function createSandbox(deps: SandboxDeps) {
     }
     res.json(orderJson(order, clock));
   });
+  /**
+   * `POST /orders/{RefNo}/refund/` ("Refunding an order"): `amount` in the order currency, tax included; `comment`;
+   * `reason` (one of the account's refund reasons); `items` naming lines for a partial refund. Answers `true` when the
+   * refund is registered: pending until 2Checkout approves it (the settle delay here), then its REFUND IPN. Refusals
+   * are 2Checkout's messages; its REST error codes are not documented, so the codes here are the sandbox's.
+   */
+  rest.post('/orders/:refNo/refund/', (req, res) => {
+    const order = orders.get(req.params.refNo);
+    if (!order || order.merchantCode !== res.locals.merchantCode) {
+      res.status(404).json({ error_code: 'NOT_FOUND', message: 'Order not found' });
+      return;
+    }
+    const invalid = (message: string) => res.status(400).json({ error_code: 'INVALID_PARAMETER', message });
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const decimal = (v: unknown) => {
+      try {
+        return typeof v === 'number' || typeof v === 'string' ? toMinorUnits(String(v), order.currency) : null;
+      } catch {
+        return null;
+      }
+    };
+    const amount = decimal(body.amount);
+    if (amount === null) return invalid('Invalid ORDER_AMOUNT');
+    if (typeof body.comment !== 'string' || body.comment.trim() === '') return invalid('Comment is required');
+    if (typeof body.reason !== 'string' || !REFUND_REASONS.includes(body.reason))
+      return invalid(`Invalid refund reason: use one of ${REFUND_REASONS.join(', ')}`);
+    const items = body.items === undefined ? [] : body.items;
+    if (!Array.isArray(items)) return invalid('PRODUCTS_CODES missing or format incorrect');
+    const lines = new Map(
+      order.items.map((item, index) => [
+        lineItemReference(order.refNo, index),
+        toMinorUnits(item.price, order.currency) * item.quantity + lineVatMinor(item, order.currency, order.taxPercent),
+      ]),
+    );
+    let itemsMinor = 0;
+    for (const item of items as Record<string, unknown>[]) {
+      const line = typeof item?.LineItemReference === 'string' ? lines.get(item.LineItemReference) : undefined;
+      const lineAmount = decimal(item?.Amount);
+      if (line === undefined) return invalid('PRODUCTS_CODES missing or format incorrect');
+      if (!Number.isInteger(item.Quantity) || (item.Quantity as number) < 1) return invalid('Invalid PRODUCTS_QTY');
+      if (lineAmount === null || lineAmount <= 0 || lineAmount > line)
+        return refuse('The maximum refundable amount for this order has been exceeded.');
+      itemsMinor += lineAmount;
+    }
+    // A refund of less than is left names the lines it comes from, and adds up.
+    if (amount < refundableMinor(order) && items.length === 0)
+      return invalid('PRODUCTS_CODES missing or format incorrect');
+    if (items.length > 0 && itemsMinor !== amount) return invalid('Invalid ORDER_AMOUNT');
+    const refused = refundRefusal(order, amount, 'api');
+    if (refused) return refuse(refused);
+    (order.refunds ??= []).push({
+      amount: fromMinorUnits(amount, order.currency),
+      comment: body.comment,
+      reason: body.reason,
+      items: items as SandboxRefund['items'],
+      via: 'api',
+      status: 'pending',
+      requestedAt: deps.clock().toISOString(),
+    });
+    later(order, 'refund');
+    res.json(true);
+
+    function refuse(message: string) {
+      res.status(400).json({ error_code: 'REFUND_NOT_ALLOWED', message });
+    }
+  });
   app.use('/rest/6.0', rest);
 
   // ---- Control API and page ---------------------------------------------------------------------------------------
@@ -382,6 +507,18 @@ export function createSandbox(deps: SandboxDeps) {
       res.status(400).json({ error: { code: 'invalid_request', message: 'taxPercent is a number from 0 to 100' } });
       return;
     }
+    const plan = readPlan(b.plan);
+    const payoutCurrency = b.payoutCurrency ?? DEFAULT_PAYOUT_CURRENCY;
+    const problem =
+      plan === null
+        ? 'plan is { percent, fixedUsd }, decimal strings'
+        : typeof payoutCurrency !== 'string'
+          ? 'payoutCurrency is a currency code'
+          : planProblem(plan, payoutCurrency);
+    if (problem !== undefined) {
+      res.status(400).json({ error: { code: 'invalid_request', message: problem } });
+      return;
+    }
     const merchant: SandboxMerchant = {
       merchantCode: req.params.code,
       name: typeof b.name === 'string' ? b.name : req.params.code,
@@ -390,6 +527,8 @@ export function createSandbox(deps: SandboxDeps) {
       ipnUrl: b.ipnUrl,
       dropIpns: b.dropIpns === true,
       taxPercent,
+      plan: plan!,
+      payoutCurrency,
     };
     merchants.set(merchant.merchantCode, merchant);
     store.changed();
@@ -398,7 +537,14 @@ export function createSandbox(deps: SandboxDeps) {
       ipnUrl: merchant.ipnUrl,
       dropIpns: merchant.dropIpns,
       taxPercent: merchant.taxPercent,
+      plan: merchant.plan,
+      payoutCurrency: merchant.payoutCurrency,
     });
+  });
+
+  /** GET /api/fx-rates — the fixed rates and fees the sandbox computes IPN_COMMISSION and PAYABLE_AMOUNT with. */
+  app.get('/api/fx-rates', (_req, res) => {
+    res.json({ usdPerUnit: USD_PER_UNIT, fxMarkupPercent: FX_MARKUP_PERCENT, defaultPlan: DEFAULT_PLAN });
   });
 
   app.get('/api/orders', (_req, res) => {
@@ -410,28 +556,29 @@ export function createSandbox(deps: SandboxDeps) {
   });
 
   const actions: Record<string, (order: SandboxOrder, body: Record<string, unknown>) => string | undefined> = {
+    /** A refund made in the Control Panel: approved at once, by the same rules as the API's. */
     refund(order, body) {
-      if (order.status !== 'COMPLETE') return 'only a COMPLETE order can be refunded';
-      const gross = toMinorUnits(order.grossPrice, order.currency);
-      const already = toMinorUnits(order.refundedPrice, order.currency);
       let amount: number;
       try {
         amount =
           typeof body.amount === 'string' && body.amount !== ''
             ? toMinorUnits(body.amount, order.currency)
-            : gross - already;
+            : refundableMinor(order);
       } catch {
         return 'amount is not a decimal amount in the order currency';
       }
-      if (amount <= 0 || already + amount > gross) return 'amount must be positive and at most what is left to refund';
-      order.refundedPrice = fromMinorUnits(already + amount, order.currency);
-      const full = already + amount === gross;
-      if (full) order.status = 'REFUND';
-      emit(order, {
-        orderStatus: 'REFUND',
-        refundType: full ? 'FULL' : 'PARTIAL',
-        totalOverride: fromMinorUnits(-amount, order.currency),
+      const refused = refundRefusal(order, amount, 'control');
+      if (refused) return refused;
+      (order.refunds ??= []).push({
+        amount: fromMinorUnits(amount, order.currency),
+        comment: typeof body.comment === 'string' ? body.comment : '',
+        reason: 'Other',
+        items: [],
+        via: 'control',
+        status: 'approved',
+        requestedAt: deps.clock().toISOString(),
       });
+      refunded(order, amount);
       return undefined;
     },
     reverse(order) {
@@ -487,7 +634,12 @@ export function createSandbox(deps: SandboxDeps) {
         (
           o,
         ) => `<tr><td>${esc(o.refNo)}</td><td>${esc(o.externalReference)}</td><td>${esc(o.grossPrice)} ${esc(o.currency)}</td>
-<td>${esc(o.status)} / ${esc(o.approveStatus)}${o.chargeback !== 'NONE' ? ` / chargeback ${o.chargeback}` : ''}</td><td>${esc(o.refundedPrice)}</td>
+<td>${esc(o.status)} / ${esc(o.approveStatus)}${o.chargeback !== 'NONE' ? ` / chargeback ${o.chargeback}` : ''}</td><td>${esc(o.refundedPrice)}${(
+          o.refunds ?? []
+        )
+          .filter((r) => r.status === 'pending')
+          .map((r) => ` (${esc(r.amount)} pending)`)
+          .join('')}</td>
 <td><form method="post" action="/api/orders/${esc(o.refNo)}/refund" style="display:inline"><input name="amount" size="6" placeholder="all"><button>Refund</button></form>
 <form method="post" action="/api/orders/${esc(o.refNo)}/reverse" style="display:inline"><button>Reverse</button></form>
 ${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${esc(o.refNo)}/chargeback" style="display:inline"><input type="hidden" name="resolution" value="${r}"><button>Chargeback ${r}</button></form>`).join('')}</td></tr>`,
@@ -505,8 +657,9 @@ ${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${
     res.type('html').send(
       layout(
         'Control',
-        `<h1>Sandbox control</h1><p>Merchants: ${[...merchants.values()].map((m) => esc(`${m.name} (${m.merchantCode}) → ${m.ipnUrl}`)).join('; ') || 'none'}</p>
+        `<h1>Sandbox control</h1><p>Merchants: ${[...merchants.values()].map((m) => esc(`${m.name} (${m.merchantCode}) → ${m.ipnUrl}; plan ${planText(m.plan ?? DEFAULT_PLAN)}, paid out in ${m.payoutCurrency ?? DEFAULT_PAYOUT_CURRENCY}`)).join('; ') || 'none'}</p>
 <h2>Orders</h2><table><thead><tr><th>RefNo</th><th>External ref</th><th>Total</th><th>Status</th><th>Refunded</th><th></th></tr></thead><tbody>${orderRows}</tbody></table>
+<h2>Exchange rates</h2><p id="fx-rates">Fixed, in USD per unit: ${esc(ratesText)}. Converting to another payout currency costs ${esc(FX_MARKUP_PERCENT)}% (FX_MARKUP); the fixed fee is converted to the order currency at these rates. Default plan: ${esc(planText(DEFAULT_PLAN))}, paid out in ${DEFAULT_PAYOUT_CURRENCY}.</p>
 <h2>IPN deliveries</h2><table><thead><tr><th>#</th><th>RefNo</th><th>ORDERSTATUS</th><th>IPN_DATE</th><th>State</th><th>Attempts</th><th>Last verdict</th><th></th></tr></thead><tbody>${deliveryRows}</tbody></table>`,
       ),
     );
@@ -527,6 +680,32 @@ ${['OPEN', 'WON', 'LOST'].map((r) => `<form method="post" action="/api/orders/${
 }
 
 export type Sandbox = ReturnType<typeof createSandbox>;
+
+/** Refunds through the REST API: within 3 months of the order (2Checkout's "Refunding an order"). */
+const REFUND_PERIOD_MS = 90 * 86_400_000;
+/** 2Checkout's default refund reasons (its modules send `Other`); an account may add its own in the Control Panel. */
+const REFUND_REASONS = ['Other', 'Cancellation', 'Duplicate purchase', 'No reason'];
+
+/** What is left to refund of an order, tax included. */
+function refundableMinor(order: SandboxOrder): number {
+  return toMinorUnits(order.grossPrice, order.currency) - toMinorUnits(order.refundedPrice, order.currency);
+}
+
+/** A plan from the request body: absent is the default; numbers are read as the decimals they print as. */
+function readPlan(value: unknown): SandboxPlan | null {
+  if (value === undefined) return DEFAULT_PLAN;
+  if (typeof value !== 'object' || value === null) return null;
+  const { percent, fixedUsd } = value as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v : null);
+  const p = text(percent);
+  const f = text(fixedUsd);
+  return p === null || f === null ? null : { percent: p, fixedUsd: f };
+}
+
+const planText = (plan: SandboxPlan) => `${plan.percent}% + ${plan.fixedUsd} USD per sale`;
+const ratesText = Object.entries(USD_PER_UNIT)
+  .map(([currency, rate]) => `${currency} ${rate}`)
+  .join(' · ');
 
 /** `GET /orders/` search parameters, as REST API 6.0 documents them. */
 function readOrderSearch(query: express.Request['query'], now: Date, clock: ReturnType<typeof serverClock>) {

@@ -1,6 +1,7 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import { signIpnFields, type IpnField } from '../lib/twocheckout';
+import { DEFAULT_PAYOUT_CURRENCY, DEFAULT_PLAN, feeFieldsFor, type SandboxPlan } from './fees';
 import type { ServerClock } from './server-clock';
 
 export interface SandboxMerchant {
@@ -16,6 +17,10 @@ export interface SandboxMerchant {
    * calculator does for a merchant on the PSP model (the only one selling dynamic products through ConvertPlus).
    */
   taxPercent: number;
+  /** The 2Checkout plan: its fee per sale (sandbox/fees.ts); absent (a merchant kept from before): the default. */
+  plan?: SandboxPlan;
+  /** The currency 2Checkout pays the merchant out in; absent: USD. */
+  payoutCurrency?: string;
 }
 
 export interface SandboxItem {
@@ -30,7 +35,20 @@ export interface SandboxItem {
 export type ChargebackResolution = 'NONE' | 'OPEN' | 'WON' | 'LOST' | 'ACCEPTED';
 
 /** What the sandbox does next with an order on its own, after its settle delay (kept across restarts). */
-export type NextStep = 'authorize' | 'complete' | 'deny';
+export type NextStep = 'authorize' | 'complete' | 'deny' | 'refund';
+
+/** A refund of an order: asked through the REST API (pending until 2Checkout approves it) or made in the Control Panel. */
+export interface SandboxRefund {
+  /** Decimal string in the order currency. */
+  amount: string;
+  comment: string;
+  reason: string;
+  /** The lines a partial refund named, as sent. */
+  items: { LineItemReference: string; Quantity: number; Amount: number }[];
+  via: 'api' | 'control';
+  status: 'pending' | 'approved';
+  requestedAt: string;
+}
 
 /** An order as 2Checkout keeps it; what its REST API and IPNs report. */
 export interface SandboxOrder {
@@ -59,10 +77,16 @@ export interface SandboxOrder {
   next: NextStep | null;
   /** When its last IPN was dated (epoch ms): IPN_DATE strictly increases per order. */
   lastIpnAt?: number;
+  /** Every refund asked for, in order (absent in a state file from before refunds were recorded). */
+  refunds?: SandboxRefund[];
 }
 
+/** The reference of an order's line in REST answers (LineItemReference): stable, 40 hex characters like 2Checkout's. */
+export const lineItemReference = (refNo: string, index: number) =>
+  createHash('sha1').update(`${refNo}:${index}`).digest('hex');
+
 /** One line's tax, rounded half up to the currency's minor unit. */
-function lineVatMinor(item: SandboxItem, currency: string, taxPercent: number): number {
+export function lineVatMinor(item: SandboxItem, currency: string, taxPercent: number): number {
   return Math.round((toMinorUnits(item.price, currency) * item.quantity * taxPercent) / 100);
 }
 
@@ -126,10 +150,11 @@ export function orderJson(o: SandboxOrder, clock: ServerClock) {
     ChargebackResolution: o.chargeback,
     OrderDate: clock.dateTime(o.createdAt),
     FinishDate: o.finishedAt ? clock.dateTime(o.finishedAt) : null,
-    Items: o.items.map((i) => {
+    Items: o.items.map((i, index) => {
       const net = toMinorUnits(i.price, o.currency) * i.quantity;
       const vat = lineVatMinor(i, o.currency, o.taxPercent);
       return {
+        LineItemReference: lineItemReference(o.refNo, index),
         ProductDetails: { Name: i.name },
         Quantity: i.quantity,
         Price: {
@@ -169,6 +194,15 @@ export function ipnFieldsFor(
   const paid = !['PENDING', 'PENDING_APPROVAL'].includes(opts.orderStatus);
   const never = '0000-00-00 00:00:00';
   const lineNet = (i: SandboxItem) => toMinorUnits(i.price, o.currency) * i.quantity;
+  const fees = feeFieldsFor({
+    orderStatus: opts.orderStatus,
+    gross: o.grossPrice,
+    total,
+    currency: o.currency,
+    plan: merchant.plan ?? DEFAULT_PLAN,
+    payoutCurrency: merchant.payoutCurrency ?? DEFAULT_PAYOUT_CURRENCY,
+  });
+  const fee = (name: keyof NonNullable<typeof fees>) => s(name, fees?.[name] ?? '');
   return signIpnFields(
     [
       s('GIFT_ORDER', '0'),
@@ -214,6 +248,7 @@ export function ipnFieldsFor(
       s('IPN_TOTALGENERAL', total),
       s('IPN_SHIPPING', '0.00'),
       s('IPN_SHIPPING_TAX', '0.00'),
+      fee('IPN_COMMISSION'),
       s('REFUND_TYPE', opts.refundType ?? ''),
       s('CHARGEBACK_RESOLUTION', o.chargeback),
       s('CHARGEBACK_REASON_CODE', o.chargeback === 'NONE' ? '' : 'MERCHANDISE_NOT_RECEIVED'),
@@ -227,10 +262,10 @@ export function ipnFieldsFor(
       s('CARD_TYPE', o.card.type),
       s('CARD_LAST_DIGITS', o.card.lastDigits),
       s('IPN_DATE', clock.ymdHis(opts.at)),
-      s('FX_RATE', '1'),
-      s('FX_MARKUP', '0'),
-      s('PAYABLE_AMOUNT', total),
-      s('PAYOUT_CURRENCY', o.currency),
+      fee('FX_RATE'),
+      fee('FX_MARKUP'),
+      fee('PAYABLE_AMOUNT'),
+      fee('PAYOUT_CURRENCY'),
       s('VENDOR_CODE', merchant.merchantCode),
     ],
     merchant.secretKey,

@@ -15,6 +15,7 @@ import {
   ipnStoredSignal,
   OPEN_STATUSES,
   recheckSignal,
+  refundRequestedSignal,
   SEARCH_ATTRIBUTES,
   TWOCHECKOUT_RETRY,
   type InvoiceOutcome,
@@ -24,7 +25,7 @@ import {
 // One activity per event: it reads the stored facts, asks 2Checkout, decides and applies in one transaction.
 // 2Checkout can be down or refuse us for hours: its retry policy keeps asking, never giving up (§3), while the
 // invoice says in PostgreSQL which attempt failed and when the next is.
-const { handleIpn, reconcileInvoice, cancelInvoice } = proxyActivities<Activities>({
+const { handleIpn, reconcileInvoice, cancelInvoice, sendRefund } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: TWOCHECKOUT_RETRY.firstMs,
@@ -38,13 +39,16 @@ const RECHECK_IN_FLIGHT_MS = 3600 * 1000;
 
 /**
  * One invoice, from its checkout link to a settled status: wait for a stored IPN, the expiry, or the merchant's
- * cancel; hand each to one activity; end once the invoice is settled. A later event starts a new run.
+ * cancel; hand each to one activity; end once the invoice is settled. A later event (an IPN, a refund the merchant
+ * asks for) starts a new run.
  */
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceOutcome> {
   const pending: number[] = [...(input.pendingIpns ?? [])];
   const seen = new Set<number>(pending);
   let invoice: InvoiceOutcome = input.known;
   let recheck = input.recheck ?? false;
+  const refunds: string[] = [...(input.pendingRefunds ?? [])];
+  const refundsSeen = new Set<string>(refunds);
 
   setHandler(ipnStoredSignal, ({ ipnEventId, replay }) => {
     // Ids only: the activity reads what the IPN says from the stored, verified row. The relay and the fast path
@@ -54,6 +58,12 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     pending.push(ipnEventId);
   });
   setHandler(recheckSignal, () => void (recheck = true));
+  setHandler(refundRequestedSignal, ({ refundId }) => {
+    // An id only: the activity reads the amount from the row, and sends only a refund still `requested`.
+    if (typeof refundId !== 'string' || refundsSeen.has(refundId)) return;
+    refundsSeen.add(refundId);
+    refunds.push(refundId);
+  });
   setHandler(
     cancelUpdate,
     async ({ reason }) => {
@@ -90,7 +100,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   let timerFired = false;
   let timer: Promise<void> | null = null;
   for (;;) {
-    if (pending.length === 0 && !recheck) {
+    if (pending.length === 0 && !recheck && refunds.length === 0) {
       if (!isOpen()) break;
       // One timer per wait: until the expiry, then hourly while a payment is in flight; a signal does not renew it.
       if (timer === null) {
@@ -100,11 +110,13 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
           summary: awaiting ? 'until the invoice expires' : 'until the hourly re-check',
         }).then(() => void (timerFired = true));
       }
-      await condition(() => pending.length > 0 || recheck || timerFired || !isOpen());
+      await condition(() => pending.length > 0 || recheck || refunds.length > 0 || timerFired || !isOpen());
       if (timerFired) [timer, timerFired, recheck] = [null, false, true];
     }
     const ipnEventId = pending.shift();
+    const refundId = ipnEventId === undefined ? refunds.shift() : undefined;
     if (ipnEventId !== undefined) settle(await handleIpn({ invoiceId: input.invoiceId, ipnEventId }));
+    else if (refundId !== undefined) settle(await sendRefund({ invoiceId: input.invoiceId, refundId }));
     else if (recheck) {
       recheck = false;
       settle(await reconcileInvoice({ invoiceId: input.invoiceId }));
@@ -112,7 +124,13 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     if (continueAsNewSuggested || historyLength > (input.maxHistoryEvents ?? Infinity)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof invoiceWorkflow>({ ...input, known: invoice, pendingIpns: pending, recheck });
+      await continueAsNew<typeof invoiceWorkflow>({
+        ...input,
+        known: invoice,
+        pendingIpns: pending,
+        recheck,
+        ...(refunds.length > 0 && { pendingRefunds: refunds }),
+      });
     }
   }
   await condition(allHandlersFinished);

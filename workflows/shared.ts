@@ -44,6 +44,8 @@ export interface InvoiceWorkflowInput {
   /** Carried over by continue-as-new: stored IPNs not yet handled, and a re-check asked for. */
   readonly pendingIpns?: readonly number[];
   readonly recheck?: boolean;
+  /** Carried over by continue-as-new: refunds the merchant asked for, not yet sent to 2Checkout. */
+  readonly pendingRefunds?: readonly string[];
   /** Continue as new past this many history events (tests); Temporal itself suggests it at 4,096. */
   readonly maxHistoryEvents?: number;
 }
@@ -67,6 +69,12 @@ export interface IpnStored {
 export const ipnStoredSignal = defineSignal<[IpnStored]>('ipnReceived');
 /** The janitor's nudge: ask 2Checkout again now (an invoice stuck in processing, or past its expiry). */
 export const recheckSignal = defineSignal('recheckRequested');
+
+/** A refund the merchant asked for, by its id: the workflow sends it to 2Checkout (the row says how much). */
+export interface RefundRequested {
+  readonly refundId: string;
+}
+export const refundRequestedSignal = defineSignal<[RefundRequested]>('refundRequested');
 
 export const JANITOR_SCHEDULE_ID = 'invoice-janitor';
 export const cancelUpdate = defineUpdate<InvoiceOutcome, [{ reason?: string }]>('cancel');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -13,21 +14,29 @@ import {
   ipnLogPage,
   loginPage,
   notFoundPage,
+  overviewPage,
   productsPage,
+  replayRefusal,
   settingsPage,
+  type PageContext,
+  type RefundFlash,
   type SettingsView,
 } from '../dashboard-pages';
 import { dashboardSession } from '../dashboard-session';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
+import { languageSwitch, localeOf, pageLanguage } from '../i18n';
+import { merchantOverview } from '../overview';
 import { listInvoices } from '../invoice-list';
 import { invoiceTimeline } from '../invoice-timeline';
 import { listIpnEvents } from '../ipn-log';
 import { listSettingsChanges } from '../merchant-settings';
-import { replayIpnEvent, replayRefusalMessage } from '../ipn';
+import { replayIpnEvent } from '../ipn';
 import { createProduct, listProducts } from '../products';
+import { refundsOf, requestRefund } from '../refunds';
+import { createRefundBody } from '../schemas';
 import type { RateLimits } from '../security';
-import { merchantView, productView } from '../views';
+import { merchantView, orderUrlOf } from '../views';
 import { updateWebhookSettings } from '../webhooks';
 
 const INVOICES_PER_PAGE = 50;
@@ -37,26 +46,34 @@ const DAY_MS = 86400_000;
 
 /** An empty form field means "not given". */
 const blank = (v: unknown) => (v === '' ? undefined : v);
-const day = z.preprocess(blank, z.iso.date({ error: 'must be a date such as 2026-11-29' }).optional());
+/**
+ * Messages of our own schemas are names of sentences in locales/<language>/common.json (`errors.*`), said in the
+ * reader's language; zod's own messages are shown as zod words them.
+ */
+const FORM_ERRORS = ['date', 'notStatus', 'afterTo', 'httpUrl', 'enterUrl'] as const;
+type FormError = (typeof FORM_ERRORS)[number];
+const formError = (name: FormError) => name;
+
+const day = z.preprocess(blank, z.iso.date({ error: formError('date') }).optional());
 
 /** The invoice list's query string: what a person typed into the filter form, so every mistake gets a sentence. */
 const invoiceFilters = z
   .object({
-    status: z.preprocess(blank, z.enum(INVOICE_STATUSES, { error: 'is not an invoice status' }).optional()),
+    status: z.preprocess(blank, z.enum(INVOICE_STATUSES, { error: formError('notStatus') }).optional()),
     from: day,
     to: day,
     cursor: z.preprocess(blank, z.string().max(500).optional()),
   })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, {
-    message: 'is after the "to" date',
+    message: formError('afterTo'),
     path: ['from'],
   });
-const FILTER_LABELS: Record<string, string> = {
-  status: 'Status',
-  from: 'Created from',
-  to: 'Created to',
-  cursor: 'Page',
-};
+const FILTER_LABELS = {
+  status: 'invoices:status',
+  from: 'invoices:createdFromLong',
+  to: 'invoices:createdToLong',
+  cursor: 'invoices:page',
+} as const;
 
 const ipnLogQuery = z.object({
   before: z.preprocess(blank, z.coerce.number().int().positive().optional()),
@@ -71,25 +88,54 @@ const webhookForm = z
     webhookUrl: z.preprocess(
       blank,
       z
-        .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        .url({ protocol: /^https?$/, error: formError('httpUrl') })
         .max(2000)
         .optional(),
     ),
   })
   .refine((f) => f.action !== 'save' || f.webhookUrl !== undefined, {
-    message: 'enter the URL to send webhooks to',
+    message: formError('enterUrl'),
     path: ['webhookUrl'],
   });
 
-const sentence = (err: z.ZodError, labels: Record<string, string> = {}) =>
-  err.issues.map((i) => `${labels[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`).join('; ');
+/** A form's mistakes in one sentence: `Label: what is wrong; …`, labels being locale keys. */
+/** The form fields a sentence names, by their labels' keys. */
+type FieldLabel =
+  | (typeof FILTER_LABELS)[keyof typeof FILTER_LABELS]
+  | `products:${'name' | 'price' | 'currency'}`
+  | `settings:${'webhookUrl' | 'action'}`
+  | `refunds:${'amount' | 'reason'}`;
+const sentence = (ctx: PageContext, err: z.ZodError, labels: Record<string, FieldLabel> = {}) =>
+  err.issues
+    .map((i) => {
+      const label = labels[String(i.path[0])];
+      const message = FORM_ERRORS.includes(i.message as FormError)
+        ? ctx.t(`errors.${i.message as FormError}`)
+        : i.message;
+      return `${label ? ctx.t(label) : i.path.join('.')}: ${message}`;
+    })
+    .join('; ');
+
+/** The address a page answering a POST offers the language switch: the page itself where it is also a GET page. */
+const GET_PAGES_OF_POSTS = new Set(['/dashboard/login', '/dashboard/products']);
+function pageContext(req: Request): PageContext {
+  const path = req.originalUrl.split('?')[0]!;
+  const back =
+    req.method === 'GET'
+      ? req.originalUrl
+      : GET_PAGES_OF_POSTS.has(path)
+        ? path
+        : path.slice(0, path.lastIndexOf('/')) || '/dashboard';
+  return { ...localeOf(pageLanguage(req)), path: back };
+}
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /**
- * The merchant dashboard (the original product's Sales → Products and Sales → Invoices, plus the IPN log and the
- * settings), signed in with the API key. The session (a signed cookie of a revocable version) and the CSRF token of
- * every form are api/dashboard-session.ts's; every action also checks the row is the session merchant's.
+ * The merchant dashboard (the original product's Sales → Products and Sales → Invoices, plus the overview, the IPN
+ * log and the settings), signed in with the API key, in English or Russian. The session (a signed cookie of a
+ * revocable version) and the CSRF token of every form are api/dashboard-session.ts's; every action also checks the
+ * row is the session merchant's.
  */
 export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboardLogin'>) {
   const { db, config } = deps;
@@ -97,6 +143,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   const session = dashboardSession(db, config);
   router.use(
     '/dashboard',
+    languageSwitch({ secure: () => config.publicUrl.startsWith('https:') }),
     cookieParser(config.sessionSecret),
     express.urlencoded({ extended: false }),
     session.checkCsrf,
@@ -115,30 +162,36 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       .type('html')
       .send(session.withCsrfTokens(res.req, res, body));
 
-  router.get('/dashboard', (_req, res) => res.redirect(303, '/dashboard/invoices'));
+  /** Overview: the first page after sign-in. */
+  router.get('/dashboard', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (merchant)
+      html(res, overviewPage(pageContext(req), merchant, await merchantOverview(db, merchant.id, deps.clock())));
+  });
 
-  router.get('/dashboard/login', (_req, res) => {
-    html(res, loginPage());
+  router.get('/dashboard/login', (req, res) => {
+    html(res, loginPage(pageContext(req)));
   });
 
   /** Failed sign-ins are rate limited per client: the sign-in page says when to try again. */
-  const loginLimit = limits.dashboardLogin((_req, res, seconds) =>
-    html(res, loginPage(`Too many failed sign-ins: try again in ${Math.ceil(seconds / 60)} minutes.`), 429),
-  );
+  const loginLimit = limits.dashboardLogin((req, res, seconds) => {
+    const ctx = pageContext(req);
+    html(res, loginPage(ctx, ctx.t('login.tooMany', { count: Math.ceil(seconds / 60) })), 429);
+  });
 
   router.post('/dashboard/login', loginLimit, async (req, res) => {
+    const ctx = pageContext(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const key = text(body.apiKey).trim();
     // The API's own check (lib/api-keys.ts): a revoked or expired key, or a disabled merchant, signs nobody in.
     const check = key ? await checkApiKey(db, key) : undefined;
     if (!check?.ok) {
-      if (check?.reason === 'merchant_disabled')
-        html(res, loginPage('This merchant is disabled. Please contact the operator of this service.'), 403);
-      else html(res, loginPage('This API key is not valid.'), 401);
+      if (check?.reason === 'merchant_disabled') html(res, loginPage(ctx, ctx.t('login.disabled')), 403);
+      else html(res, loginPage(ctx, ctx.t('login.invalid')), 401);
       return;
     }
     session.signIn(res, check.merchant);
-    res.redirect(303, '/dashboard/invoices');
+    res.redirect(303, '/dashboard');
   });
 
   /** Sign out: this merchant's sessions end on the server too, so a copy of the cookie is worthless. */
@@ -148,12 +201,17 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   });
 
   const products = async (merchant: MerchantRow) =>
-    (await listProducts(deps, merchant.id)).map((p) => productView(p, config.publicUrl));
+    (await listProducts(deps, merchant.id)).map((p) => ({
+      name: p.name,
+      priceMinor: p.price_minor,
+      currency: p.currency,
+      orderUrl: orderUrlOf(config.publicUrl, p.id),
+    }));
 
   /** Products: create one, copy its public order link. */
   router.get('/dashboard/products', async (req, res) => {
     const merchant = await signedIn(req, res);
-    if (merchant) html(res, productsPage(merchant, await products(merchant)));
+    if (merchant) html(res, productsPage(pageContext(req), merchant, await products(merchant)));
   });
 
   router.post('/dashboard/products', async (req, res) => {
@@ -163,7 +221,9 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       await createProduct(deps, merchant.id, req.body);
     } catch (err) {
       if (!(err instanceof z.ZodError)) throw err;
-      html(res, productsPage(merchant, await products(merchant), sentence(err)), 400);
+      const ctx = pageContext(req);
+      const labels = { name: 'products:name', price: 'products:price', currency: 'products:currency' } as const;
+      html(res, productsPage(ctx, merchant, await products(merchant), sentence(ctx, err, labels)), 400);
       return;
     }
     res.redirect(303, '/dashboard/products');
@@ -173,10 +233,11 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   router.get('/dashboard/invoices', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
+    const ctx = pageContext(req);
     const form = { status: text(req.query.status), from: text(req.query.from), to: text(req.query.to) };
     const parsed = invoiceFilters.safeParse(req.query);
     if (!parsed.success) {
-      html(res, invoicesPage(merchant, form, { error: sentence(parsed.error, FILTER_LABELS) }), 400);
+      html(res, invoicesPage(ctx, merchant, form, { error: sentence(ctx, parsed.error, FILTER_LABELS) }), 400);
       return;
     }
     const f = parsed.data;
@@ -191,8 +252,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 400) throw err;
-      const error = 'This page link is not valid any more: start again from the newest invoices.';
-      html(res, invoicesPage(merchant, form, { error }), 400);
+      html(res, invoicesPage(ctx, merchant, form, { error: ctx.t('invoices:staleCursor') }), 400);
       return;
     }
     const link = (cursor?: string) => {
@@ -205,7 +265,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     };
     html(
       res,
-      invoicesPage(merchant, form, {
+      invoicesPage(ctx, merchant, form, {
         rows: result.rows,
         nextPage: result.nextCursor === null ? null : link(result.nextCursor),
         firstPage: f.cursor === undefined ? null : link(),
@@ -217,40 +277,90 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   router.get('/dashboard/invoices/:id', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
+    const ctx = pageContext(req);
     const invoice = await db<InvoiceRow>('invoices')
       .where({ id: String(req.params.id), merchant_id: merchant.id })
       .first();
     if (!invoice) {
-      html(res, notFoundPage('Invoice', merchant), 404);
+      html(res, notFoundPage(ctx, 'invoice', merchant), 404);
       return;
     }
-    html(res, invoicePage(merchant, invoice, await invoiceTimeline(db, merchant.id, invoice.id)));
+    const requested = text(req.query.refundRequested);
+    html(res, await invoicePageOf(ctx, merchant, invoice, requested ? { requested } : {}));
+  });
+
+  async function invoicePageOf(ctx: PageContext, merchant: MerchantRow, invoice: InvoiceRow, flash: RefundFlash) {
+    const [timeline, refunds] = await Promise.all([
+      invoiceTimeline(db, merchant.id, invoice.id),
+      refundsOf(deps, invoice.id),
+    ]);
+    return invoicePage(ctx, merchant, invoice, timeline, {
+      rows: refunds,
+      idempotencyKey: `dashboard-${randomUUID()}`,
+      flash,
+    });
+  }
+
+  /**
+   * The invoice page's refund form: the same request as `POST /v1/invoices/{id}/refunds`, with the form's own
+   * Idempotency-Key. Refused: the invoice page again, saying why.
+   */
+  router.post('/dashboard/invoices/:id/refunds', async (req, res) => {
+    const merchant = await signedIn(req, res);
+    if (!merchant) return;
+    const ctx = pageContext(req);
+    const invoiceId = String(req.params.id);
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const key = typeof form.idempotencyKey === 'string' ? form.idempotencyKey : '';
+    const body = createRefundBody.safeParse({
+      ...(blank(form.amount) !== undefined && { amount: String(form.amount).trim() }),
+      ...(blank(form.reason) !== undefined && { reason: String(form.reason) }),
+    });
+    const again = async (status: number, error: string) => {
+      const invoice = await db<InvoiceRow>('invoices').where({ id: invoiceId, merchant_id: merchant.id }).first();
+      if (!invoice) html(res, notFoundPage(ctx, 'invoice', merchant), 404);
+      else html(res, await invoicePageOf(ctx, merchant, invoice, { error }), status);
+    };
+    if (!/^[\x21-\x7e]{1,255}$/.test(key)) return again(400, 'the form is incomplete: reload the page');
+    if (!body.success) {
+      return again(400, sentence(ctx, body.error, { amount: 'refunds:amount', reason: 'refunds:reason' }));
+    }
+    try {
+      const { refund } = await requestRefund(deps, merchant.id, invoiceId, body.data, key, 'dashboard');
+      res.redirect(
+        303,
+        `/dashboard/invoices/${encodeURIComponent(invoiceId)}?refundRequested=${encodeURIComponent(refund.id)}`,
+      );
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      await again(err.status, err.message);
+    }
   });
 
   /** The IPN log: every IPN sent to this merchant, newest first, with "Replay to workflow" where it can apply. */
   router.get('/dashboard/ipn', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
+    const ctx = pageContext(req);
     const parsed = ipnLogQuery.safeParse(req.query);
     if (!parsed.success) {
-      html(res, ipnLogPage(merchant, { error: `This page link is not valid: ${sentence(parsed.error)}` }, {}), 400);
+      const error = ctx.t('ipn:badLink', { problem: sentence(ctx, parsed.error) });
+      html(res, ipnLogPage(ctx, merchant, { error }, {}), 400);
       return;
     }
     const q = parsed.data;
     const flash =
       q.replayed !== undefined
-        ? {
-            notice: `IPN ${q.replayed} was handed to its invoice's workflow again; its outcome below changes once the workflow has handled it.`,
-          }
+        ? { notice: ctx.t('ipn:replayed', { id: q.replayed }) }
         : q.refused !== undefined && q.ipn !== undefined
-          ? { error: replayRefusalMessage(q.refused, q.ipn) }
+          ? { error: replayRefusal(ctx, q.refused, q.ipn) }
           : {};
     const { rows, older } = await listIpnEvents(db, merchant.id, {
       ...(q.before !== undefined && { before: q.before }),
       limit: IPNS_PER_PAGE,
     });
     const olderPage = older === null ? null : `/dashboard/ipn?before=${older}`;
-    html(res, ipnLogPage(merchant, { rows, olderPage }, flash));
+    html(res, ipnLogPage(ctx, merchant, { rows, olderPage }, flash));
   });
 
   /** Replay to workflow: only the session merchant's verified IPNs of an invoice; then back to the log. */
@@ -260,7 +370,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     const id = Number(req.params.id);
     const result = Number.isSafeInteger(id) && id > 0 ? await replayIpnEvent(deps, merchant.id, id) : undefined;
     if (!result || (!result.ok && result.reason === 'not_found')) {
-      html(res, notFoundPage('IPN', merchant), 404);
+      html(res, notFoundPage(pageContext(req), 'ipn', merchant), 404);
       return;
     }
     const flash = result.ok ? `replayed=${id}` : `refused=${result.reason}&ipn=${id}`;
@@ -286,7 +396,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   /** Settings: the IPN URL to paste into 2Checkout, the account, the connection check, the webhook URL. */
   router.get('/dashboard/settings', async (req, res) => {
     const merchant = await signedIn(req, res);
-    if (merchant) html(res, settingsPage(await settingsView(merchant)));
+    if (merchant) html(res, settingsPage(pageContext(req), await settingsView(merchant)));
   });
 
   /** Check connection: 2Checkout's REST API with the Secret Key; for sandbox merchants, the Buy-link Secret Word. */
@@ -297,29 +407,31 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       { fetch: deps.fetch, clock: deps.clock, sandboxUrl: config.sandboxUrl },
       openMerchant(merchant, deps.secretBox),
     );
-    html(res, settingsPage(await settingsView(merchant, { check })));
+    html(res, settingsPage(pageContext(req), await settingsView(merchant, { check })));
   });
 
   /** Set, change or clear the webhook URL, or rotate the signing secret; a new secret is shown on this page, once. */
   router.post('/dashboard/settings/webhook', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
+    const ctx = pageContext(req);
     const parsed = webhookForm.safeParse(req.body ?? {});
     if (!parsed.success) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const error = sentence(parsed.error, { webhookUrl: 'Webhook URL', action: 'Action' });
-      html(res, settingsPage(await settingsView(merchant, { error, webhookUrlInput: text(body.webhookUrl) })), 400);
+      const error = sentence(ctx, parsed.error, { webhookUrl: 'settings:webhookUrl', action: 'settings:action' });
+      html(
+        res,
+        settingsPage(ctx, await settingsView(merchant, { error, webhookUrlInput: text(body.webhookUrl) })),
+        400,
+      );
       return;
     }
     const f = parsed.data;
     const refused =
       f.action === 'save' ? webhookUrlProblem(merchant.twocheckout_environment, f.webhookUrl!) : undefined;
     if (refused !== undefined) {
-      html(
-        res,
-        settingsPage(await settingsView(merchant, { error: `Webhook URL: ${refused}`, webhookUrlInput: f.webhookUrl })),
-        400,
-      );
+      const error = `${ctx.t('settings:webhookUrl')}: ${refused}`;
+      html(res, settingsPage(ctx, await settingsView(merchant, { error, webhookUrlInput: f.webhookUrl })), 400);
       return;
     }
     const { row, webhookSecret } = await updateWebhookSettings(
@@ -333,15 +445,18 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     );
     const said =
       f.action === 'clear'
-        ? 'Webhooks stopped.'
+        ? ctx.t('settings:stopped')
         : f.action === 'rotate'
           ? webhookSecret !== undefined
-            ? 'New signing secret made; for 24 hours webhooks are signed with the old one too.'
-            : 'No webhook URL is set: there is nothing to sign.'
-          : `Webhooks go to ${row.webhook_url}.`;
+            ? ctx.t('settings:rotated')
+            : ctx.t('settings:nothingToSign')
+          : ctx.t('settings:saved', { url: row.webhook_url });
     html(
       res,
-      settingsPage(await settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) })),
+      settingsPage(
+        ctx,
+        await settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) }),
+      ),
     );
   });
 

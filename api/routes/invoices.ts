@@ -8,7 +8,15 @@ import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { createInvoice } from '../invoices';
 import { listInvoices } from '../invoice-list';
-import { cancelInvoiceBody, createInvoiceBody, listInvoicesQuery, listIpnEventsQuery } from '../schemas';
+import { refundView } from '../../lib/refunds';
+import { refundsOf, requestRefund } from '../refunds';
+import {
+  cancelInvoiceBody,
+  createInvoiceBody,
+  createRefundBody,
+  listInvoicesQuery,
+  listIpnEventsQuery,
+} from '../schemas';
 import type { IpnEventRow } from '../ipn';
 import { invoiceEventView, invoiceView, ipnEventView, type InvoiceEventRow } from '../views';
 
@@ -56,8 +64,36 @@ export function invoiceRoutes(deps: ApiDeps, requireMerchant: RequestHandler) {
    */
   router.get('/v1/invoices/:id', requireMerchant, async (req, res) => {
     const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
-    const events = await db<InvoiceEventRow>('invoice_events').where({ invoice_id: invoice.id }).orderBy('id');
-    res.json({ ...invoiceView(invoice), events: events.map(invoiceEventView) });
+    const [events, refunds] = await Promise.all([
+      db<InvoiceEventRow>('invoice_events').where({ invoice_id: invoice.id }).orderBy('id'),
+      refundsOf(deps, invoice.id),
+    ]);
+    res.json({ ...invoiceView(invoice), events: events.map(invoiceEventView), refunds: refunds.map(refundView) });
+  });
+
+  /**
+   * POST /v1/invoices/{id}/refunds — answers 202 with the refund `requested`: the invoice's workflow sends it to
+   * 2Checkout, and the invoice turns `partially_refunded` or `refunded` when 2Checkout's refund notification confirms
+   * it. An Idempotency-Key is required: a retry answers the same refund, never a second one.
+   */
+  router.post('/v1/invoices/:id/refunds', requireMerchant, async (req, res) => {
+    const key = req.get('Idempotency-Key');
+    if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'Idempotency-Key is required: 1 to 255 visible ASCII characters, the same when the request is retried',
+      );
+    }
+    const body = createRefundBody.parse(req.body ?? {});
+    const { refund } = await requestRefund(deps, merchantOf(res.locals).id, String(req.params.id), body, key, 'api');
+    res.status(202).json(refundView(refund));
+  });
+
+  /** GET /v1/invoices/{id}/refunds — every refund of the invoice, oldest first, whoever made it. */
+  router.get('/v1/invoices/:id/refunds', requireMerchant, async (req, res) => {
+    const invoice = await own(merchantOf(res.locals).id, String(req.params.id));
+    res.json({ data: (await refundsOf(deps, invoice.id)).map(refundView) });
   });
 
   /** POST /v1/invoices/{id}/cancel — only while awaiting payment; the workflow decides, by Workflow Update. */

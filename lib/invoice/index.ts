@@ -50,6 +50,17 @@ export interface InvoiceRow {
   idempotency_key: string | null;
   request_hash: string | null;
   paid_at: Date | null;
+  /** The checkout language asked of 2Checkout on the buy link; null: none, 2Checkout picks. */
+  language: 'en' | 'ru' | null;
+  /** What 2Checkout keeps (IPN_COMMISSION, in the order currency) and pays out, from a verified IPN; else null. */
+  fee_minor: number | null;
+  fee_currency: string | null;
+  payout_minor: number | null;
+  payout_currency: string | null;
+  /** FX_RATE as 2Checkout wrote it: order currency → payout currency. */
+  fx_rate: string | null;
+  /** The stored IPN the fee and payout were read from. */
+  fees_ipn_event_id: number | null;
   created_at: Date;
   updated_at: Date;
 }

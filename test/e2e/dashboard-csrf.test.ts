@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signIn } from '../helpers/browser';
+import { eventually } from '../helpers/eventually';
 import { startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -76,7 +77,8 @@ describe('a page of another origin against a signed-in dashboard, in headless Ch
     const refused: string[] = [];
     page.on('console', (m) => void (/frame-ancestors|X-Frame-Options/i.test(m.text()) && refused.push(m.text())));
     await page.goto(`${attackerUrl}/frame`);
-    const frame = page.frame({ name: 'inner' })!;
+    // Chromium swaps the refused frame for its error page: until then the frame may be missing for a moment.
+    const frame = await eventually(() => page.frame({ name: 'inner' }) ?? undefined, 10_000, 'the inner frame');
     await frame.waitForLoadState();
     expect(await frame.locator('body').innerText()).not.toContain('Settings');
     expect(refused).not.toEqual([]);

@@ -23,10 +23,18 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Signs `page` in to the dashboard at `apiUrl` with `apiKey`, as a merchant does, and waits for the invoice list. */
-export async function signIn(page: Page, apiUrl: string, apiKey: string): Promise<void> {
+/**
+ * Signs `page` in to the dashboard at `apiUrl` with `apiKey`, as a merchant does, and waits for the overview. The
+ * sign-in page in English unless `labels` says otherwise (a context in another locale).
+ */
+export async function signIn(
+  page: Page,
+  apiUrl: string,
+  apiKey: string,
+  labels: { apiKey: string; submit: string } = { apiKey: 'API key', submit: 'Sign in' },
+): Promise<void> {
   await page.goto(`${apiUrl}/dashboard/login`);
-  await page.getByLabel('API key').fill(apiKey);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL('**/dashboard/invoices');
+  await page.getByLabel(labels.apiKey).fill(apiKey);
+  await page.getByRole('button', { name: labels.submit }).click();
+  await page.waitForURL((url) => url.pathname === '/dashboard');
 }

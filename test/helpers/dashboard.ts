@@ -1,3 +1,5 @@
+import { ADMIN_TOKEN, type Stack } from './stack';
+
 /**
  * The dashboard over plain HTTP, as a browser uses it: a cookie jar, and forms posted with the CSRF token of the page
  * they are on (`headers` go with every request). For tests that look at answers and cookies rather than at a rendered page (those use Chromium).
@@ -43,4 +45,27 @@ export function dashboardClient(apiUrl: string, headers: Record<string, string> 
       return this.submit('/dashboard/login', '/dashboard/login', { apiKey });
     },
   };
+}
+
+/** A merchant of the 2Checkout sandbox, as the admin makes it: its API key and the settings it was made with. */
+export interface SandboxShop {
+  id: string;
+  apiKey: string;
+  ipnUrl: string;
+  settings: { merchantCode: string; secretKey: string; buyLinkSecretWord: string };
+}
+
+/** Makes a `sandbox` merchant taking test orders through `POST /v1/merchants` (what the sandbox knows of it comes with it). */
+export async function newSandboxShop(
+  stack: Pick<Stack, 'call'>,
+  name: string,
+  merchantCode: string,
+): Promise<SandboxShop> {
+  const settings = { merchantCode, secretKey: `${name} secret key`, buyLinkSecretWord: `${name} buy-link word` };
+  const { json } = await stack.call('POST', '/v1/merchants', {
+    token: ADMIN_TOKEN,
+    body: { name, twocheckout: { ...settings, environment: 'sandbox', testOrders: true } },
+  });
+  expect(json.warnings).toBeUndefined();
+  return { id: json.id, apiKey: json.apiKey, ipnUrl: json.ipnUrl, settings };
 }

@@ -40,6 +40,18 @@ const COLUMNS_OF_MIGRATION: Record<string, { table: string; columns: string[] }>
     table: 'merchants',
     columns: ['webhook_previous_secret_sealed', 'webhook_previous_secret_expires_at'],
   },
+  '20261201000100_invoice_fees': {
+    table: 'invoices',
+    columns: ['fee_minor', 'fee_currency', 'payout_minor', 'payout_currency', 'fx_rate', 'fees_ipn_event_id'],
+  },
+  // a table of its own
+  '20261201000200_create_refunds': {
+    table: 'refunds',
+    columns: ['id', 'invoice_id', 'merchant_id', 'amount_minor', 'status', 'source', 'idempotency_key', 'ipn_event_id'],
+  },
+  '20261201000300_invoice_language': { table: 'invoices', columns: ['language'] },
+  // an index only (invoices_merchant_paid_idx): no column
+  '20261201000301_invoices_merchant_paid_index': { table: 'invoices', columns: [] },
 };
 
 async function columnsOf(db: Knex, table: string): Promise<string[]> {

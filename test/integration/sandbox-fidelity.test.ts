@@ -179,6 +179,81 @@ describe('the 2Checkout sandbox, where it must behave like 2Checkout', () => {
     expect(body.Items[0].Price).toMatchObject({ UnitNetPrice: 50, VAT: 10, VATPercent: 20, GrossPrice: 60 });
   });
 
+  it("When the merchant is on a 5% + 0.30 USD plan paid out in EUR, then each IPN states the commission in RUB and the payout in EUR, in 2Checkout's field order", async () => {
+    const { url, pay } = await start({}, { plan: { percent: '5', fixedUsd: '0.30' }, payoutCurrency: 'EUR' });
+    const rates = (await (await fetch(`${url}/api/fx-rates`)).json()) as Record<string, any>;
+    expect(rates).toMatchObject({
+      usdPerUnit: { RUB: '0.0125', EUR: '1.08' },
+      fxMarkupPercent: '4',
+      defaultPlan: { percent: '3.9', fixedUsd: '0.45' },
+    });
+    const order = await pay('inv_fees');
+    const ipns = await eventually(() => (ipnsOf(order.refNo).length === 3 ? ipnsOf(order.refNo) : undefined));
+    // 5% of 50.00 + 0.30 USD at 0.0125 USD/RUB = 2.50 + 24 RUB; RUB→EUR 0.0125 / 1.08 less 4%; (50 − 26.50) × rate
+    const rate = '0.01111111111111';
+    for (const ipn of ipns) {
+      const names = ipn.fields.map((f) => f.name);
+      expect(names.slice(names.indexOf('IPN_COMMISSION'), names.indexOf('IPN_COMMISSION') + 2)).toEqual([
+        'IPN_COMMISSION',
+        'REFUND_TYPE',
+      ]);
+      expect(names.slice(names.indexOf('IPN_DATE'), names.indexOf('IPN_DATE') + 6)).toEqual([
+        'IPN_DATE',
+        'FX_RATE',
+        'FX_MARKUP',
+        'PAYABLE_AMOUNT',
+        'PAYOUT_CURRENCY',
+        'VENDOR_CODE',
+      ]);
+      expect(
+        ['IPN_COMMISSION', 'FX_RATE', 'FX_MARKUP', 'PAYABLE_AMOUNT', 'PAYOUT_CURRENCY'].map((f) => ipn.get(f)),
+      ).toEqual(['26.5000', rate, '4', '0.26', 'EUR']);
+      expect(verifyIpnSignature(ipn, MERCHANT.secretKey, { allowMd5: false }).ok).toBe(true);
+    }
+    expect(23.5 * Number(rate)).toBeCloseTo(0.2611, 4);
+    const control = await (await fetch(`${url}/`)).text();
+    expect(control).toContain('plan 5% + 0.30 USD per sale, paid out in EUR');
+    expect(control).toContain('RUB 0.0125');
+  });
+
+  it('When a merchant is registered with an odd plan or payout currency, or a link names a currency without a rate, then the sandbox refuses', async () => {
+    const { url } = await start();
+    const put = (body: Record<string, unknown>) =>
+      fetch(`${url}/api/merchants/${MERCHANT.merchantCode}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...MERCHANT, ipnUrl: `${listener.url}/ipn`, ...body }),
+      });
+    for (const body of [
+      { plan: { percent: '150', fixedUsd: '0.45' } },
+      { plan: { percent: '3.9' } },
+      { plan: 'cheap' },
+      { payoutCurrency: 'XYZ' },
+      { payoutCurrency: '__proto__' },
+      { payoutCurrency: 7 },
+    ]) {
+      const r = await put(body);
+      expect([r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([
+        400,
+        'invalid_request',
+      ]);
+    }
+    const kept = await put({});
+    expect(await kept.json()).toMatchObject({ plan: { percent: '3.9', fixedUsd: '0.45' }, payoutCurrency: 'USD' });
+    const refused = await fetch(
+      buildDynamicBuyLink({
+        baseUrl: `${url}/checkout/buy/`,
+        ...MERCHANT,
+        items: [{ name: 'Test product', price: '5.000', quantity: 1 }],
+        currency: 'BHD',
+        orderExtRef: 'inv_bhd',
+        expiresAt: new Date(now + 3_600_000),
+      }),
+    );
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('sells in the currencies it states exchange rates for');
+  });
+
   it("When the server's time zone is set, then dates and TIMEZONE_OFFSET are in it; by default they are Bucharest's, as in 2Checkout's fixtures", async () => {
     const kolkata = await start({ timeZone: 'Asia/Kolkata' });
     const order = await kolkata.pay('inv_zone');

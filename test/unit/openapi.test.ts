@@ -4,8 +4,8 @@ import { offlineApp } from '../helpers/offline-api';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-/** Pages for people, not API operations: the dashboard, the API reference itself and its document. */
-const NOT_API = /^\/(dashboard|docs)(\/|$)|^\/openapi\.json$/;
+/** Pages for people, not API operations: the dashboard and its stylesheets, the API reference itself and its document. */
+const NOT_API = /^\/(dashboard|docs|assets)(\/|$)|^\/openapi\.json$/;
 
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };

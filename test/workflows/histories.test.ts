@@ -179,6 +179,22 @@ describe('recorded histories replay on the workflow code of today', () => {
         .pluck<number[]>('id');
       await record('webhook', webhookWorkflowIdOf(event!));
 
+      // the merchant asks for a refund of a paid invoice: a run of its own sends it to 2Checkout
+      const refunded = await newInvoice();
+      order('H-REFUND', refunded.id);
+      await ipn(refunded.id, 'H-REFUND');
+      await settles(refunded.id, 'paid');
+      const asked = await stack.call('POST', `/v1/invoices/${refunded.id}/refunds`, {
+        token: m.apiKey,
+        body: { amount: '50.00' },
+        headers: { 'Idempotency-Key': 'histories-refund' },
+      });
+      expect(asked.status).toBe(202);
+      await eventually(async () =>
+        (await invoiceOf(refunded.id)).refunds[0]?.status === 'pending' ? true : undefined,
+      );
+      await record('refund-requested', workflowIdOf(refunded.id));
+
       const failures: string[] = [];
       for await (const result of Worker.runReplayHistories(
         { workflowsPath: require.resolve('../../workflows') },
@@ -186,7 +202,7 @@ describe('recorded histories replay on the workflow code of today', () => {
       ))
         if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
       expect(failures).toEqual([]);
-      expect([...fresh.keys()]).toHaveLength(11);
+      expect([...fresh.keys()]).toHaveLength(12);
     });
   });
 });
