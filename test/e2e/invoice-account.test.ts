@@ -178,7 +178,7 @@ describe('an invoice is verified with the 2Checkout account it was created under
     const changes = await page.locator('#settings-changes tbody tr').allInnerTexts();
     expect(changes).toHaveLength(2);
     expect(changes[0]).toMatch(
-      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\tAPI key key_\S+ \(sk_\S+\)\tmerchantCode: LIVE0001 → ATTACKER1; environment: live → sandbox; testOrders: false → true; secretKey changed; buyLinkSecretWord changed$/,
+      /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d [AP]M\tAPI key key_\S+ \(sk_\S+\)\tmerchantCode: LIVE0001 → ATTACKER1; environment: live → sandbox; testOrders: false → true; secretKey changed; buyLinkSecretWord changed$/,
     );
     expect(changes[1]).toMatch(/\tadmin\tmerchantCode: — → LIVE0001; environment: — → live;/);
     expectNoSecretIn(await page.content());

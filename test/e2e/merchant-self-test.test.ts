@@ -61,10 +61,13 @@ describe('the merchant self-test in headless Chromium', () => {
   /** Step 5: the Invoices page, reloaded until the invoice shows `status` (a condition, not a sleep). */
   async function expectInvoiceStatus(invoiceId: string, status: string) {
     await page.goto(`${stack.apiUrl}/dashboard/invoices`);
-    const cell = page.locator(`tr[data-invoice="${invoiceId}"] td.status`);
+    // the badge says the status in words and names it in data-status
+    const badge = page.locator(`tr[data-invoice="${invoiceId}"] td.status .badge`);
     const deadline = Date.now() + 30_000;
-    while ((await cell.textContent())?.trim() !== status) {
-      if (Date.now() > deadline) throw new Error(`invoice ${invoiceId} is ${await cell.textContent()}, not ${status}`);
+    const shown = async () =>
+      `${await badge.getAttribute('data-status')}${(await badge.textContent())?.endsWith('(late)') ? ' (late)' : ''}`;
+    while ((await shown()) !== status) {
+      if (Date.now() > deadline) throw new Error(`invoice ${invoiceId} is ${await shown()}, not ${status}`);
       await page.waitForTimeout(250);
       await page.reload();
     }
