@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { OPEN_STATUSES, type InvoiceRow, type InvoiceStatus } from '../lib/invoice';
 import {
@@ -16,10 +16,11 @@ import { startWebhook } from '../lib/invoice-client';
 import { accountMismatch, loadMerchant } from '../lib/merchants';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
 import { parseIpn } from '../lib/twocheckout';
-import { ERRORS, twoCheckoutRetryDelayMs, type InvoiceOutcome } from '../workflows/shared';
+import { ERRORS, type InvoiceOutcome } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
 import { recordFees } from './fees';
-import { ipnMoneyOf } from '../lib/invoice/fees';
+import { ipnMoneyOf, type IpnMoney } from '../lib/invoice/fees';
+import { outcomeOf, retryNote } from './invoice-outcome';
 import { confirmRefund } from './refunds';
 import { twoCheckoutApi } from './twocheckout';
 
@@ -50,6 +51,8 @@ interface IpnFacts {
   readonly chargebackResolution: string;
   /** The same when 2Checkout resends this IPN with a fresh IPN_DATE. */
   readonly messageId: string | null;
+  /** What 2Checkout keeps and pays out, as the IPN states it (a refund's: its own). */
+  readonly money: IpnMoney | null;
 }
 
 interface StoredIpn {
@@ -99,11 +102,9 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       return answer;
     } catch (err) {
       if (!(err instanceof ApplicationFailure) || err.nonRetryable) throw err;
-      const { attempt } = Context.current().info;
-      const next = at(clock().getTime() + twoCheckoutRetryDelayMs(attempt));
       await db('invoices')
         .where({ id: invoice.id })
-        .update({ waiting_reason: `${err.message}; attempt ${attempt}, next at ${next}` });
+        .update({ waiting_reason: retryNote(err.message, clock()) });
       throw err;
     }
   }
@@ -333,9 +334,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
         })
         .returning<{ id: number }[]>('id');
       const reason = `refunded ${fromMinorUnits(refundedMinor, invoice.currency)} of ${fromMinorUnits(invoice.amount_minor, invoice.currency)} ${invoice.currency}`;
-      const raw = await trx('ipn_events').where({ id: ipnEventId }).first<{ raw_body: Buffer }>('raw_body');
-      const money = raw ? ipnMoneyOf(parseIpn(raw.raw_body)) : null;
-      await confirmRefund(trx, invoice, { amountMinor, ipnEventId, refundKey, money });
+      await confirmRefund(trx, invoice, { amountMinor, ipnEventId, refundKey, money: ipn.money });
       const [after] = await trx<InvoiceRow>('invoices')
         .where({ id: invoiceId })
         .update({
@@ -421,10 +420,6 @@ function changeFor(
   };
 }
 
-function outcomeOf(invoice: InvoiceRow): InvoiceOutcome {
-  return { status: invoice.status, late: invoice.late, refNo: invoice.twocheckout_refno, revision: invoice.revision };
-}
-
 function ipnFactsOf(rawBody: Buffer): IpnFacts {
   const ipn = parseIpn(rawBody);
   return {
@@ -437,6 +432,7 @@ function ipnFactsOf(rawBody: Buffer): IpnFacts {
     currency: ipn.get('CURRENCY') ?? '',
     chargebackResolution: ipn.get('CHARGEBACK_RESOLUTION') || 'NONE',
     messageId: ipn.get('MESSAGE_ID') || null,
+    money: ipnMoneyOf(ipn),
   };
 }
 
@@ -453,9 +449,4 @@ async function lastChangeTo(trx: Knex.Transaction, invoiceId: string, to: Invoic
     .orderBy('id', 'desc')
     .first<{ id: number } | undefined>('id');
   return row?.id ?? null;
-}
-
-/** A moment as people read it in a status reason: UTC, to the second. */
-function at(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

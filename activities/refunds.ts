@@ -1,12 +1,14 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { InvoiceRow } from '../lib/invoice';
 import { accountMismatch, loadMerchant } from '../lib/merchants';
 import { fromMinorUnits } from '../lib/money';
 import { MERCHANT_REFUNDABLE, type RefundRow, type RefundStatus } from '../lib/refunds';
 import { newId } from '../lib/ids';
-import { ERRORS, twoCheckoutRetryDelayMs, type InvoiceOutcome } from '../workflows/shared';
+import type { IpnMoney } from '../lib/invoice/fees';
+import { ERRORS, type InvoiceOutcome } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
+import { outcomeOf, retryNote } from './invoice-outcome';
 import { twoCheckoutApi, type RefundRequestBody } from './twocheckout';
 
 /** The refund reason 2Checkout's own modules send; the merchant's words go in the comment. */
@@ -89,11 +91,9 @@ export const refundActivities = (deps: ActivityDeps) => {
 
       /** A failure that leaves it `requested`: said on the refund, then retried by the activity's policy. */
       const retryLater = async (message: string): Promise<never> => {
-        const { attempt } = Context.current().info;
-        const next = new Date(clock().getTime() + twoCheckoutRetryDelayMs(attempt)).toISOString();
         await db('refunds')
           .where({ id: refund.id, status: 'requested' })
-          .update({ status_reason: `${message}; attempt ${attempt}, next at ${next}`, send_started_at: null });
+          .update({ status_reason: retryNote(message, clock()), send_started_at: null });
         throw ApplicationFailure.retryable(message, ERRORS.twoCheckoutUnreachable);
       };
 
@@ -191,12 +191,7 @@ export interface ConfirmedRefund {
   readonly ipnEventId: number;
   /** 2Checkout's refund, by order and MESSAGE_ID: the same in every resend. */
   readonly refundKey: string;
-  readonly money?: {
-    feeMinor: number | null;
-    feeCurrency: string | null;
-    payoutMinor: number | null;
-    payoutCurrency: string | null;
-  } | null;
+  readonly money?: IpnMoney | null;
 }
 
 /**
@@ -241,8 +236,4 @@ export async function confirmRefund(trx: Knex.Transaction, invoice: InvoiceRow, 
     status_reason: 'made at 2Checkout; reported by its refund notification',
   });
   return id;
-}
-
-function outcomeOf(invoice: InvoiceRow): InvoiceOutcome {
-  return { status: invoice.status, late: invoice.late, refNo: invoice.twocheckout_refno, revision: invoice.revision };
 }

@@ -31,6 +31,9 @@ export function isCurrency(currency: string): boolean {
   }
 }
 
+/** A decimal as amounts are written here: an optional `-`, digits, an optional fraction. Nothing else. */
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
 /**
  * `"50.00"` RUB → 5000. Accepts an optional `-` (refund totals are negative), digits, and at most the currency's
  * exponent of fraction digits, plus trailing zeros (`"500.00"` JPY → 500). Refuses anything else, and amounts
@@ -38,7 +41,7 @@ export function isCurrency(currency: string): boolean {
  */
 export function toMinorUnits(amount: string, currency: string): number {
   const exponent = currencyExponent(currency);
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(amount);
+  const m = DECIMAL.exec(amount);
   if (!m) throw new MoneyError(`${JSON.stringify(amount)} is not a decimal amount`);
   const [, sign, whole, fraction = ''] = m;
   const significant = fraction.replace(/0+$/, '');
@@ -69,7 +72,7 @@ const MAX_DECIMAL_CHARS = 40;
  * exponent, `+`, spaces or `NaN`, which big.js would read or throw on), and for strings over 40 characters.
  */
 export function parseDecimal(text: string): Big | null {
-  return text.length <= MAX_DECIMAL_CHARS && /^-?\d+(\.\d+)?$/.test(text) ? new Big(text) : null;
+  return text.length <= MAX_DECIMAL_CHARS && DECIMAL.test(text) ? new Big(text) : null;
 }
 
 /** An amount as the API shows it, `{ amount: "50.00", currency: "RUB" }`; null when either part is unknown. */

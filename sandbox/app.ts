@@ -36,7 +36,7 @@ import {
   type SandboxOrder,
   type SandboxRefund,
   lineItemReference,
-  lineVatMinor,
+  lineGrossMinor,
 } from './orders';
 import { checkoutPage, errorPage, esc, layout } from './pages';
 import { serverClock } from './server-clock';
@@ -449,7 +449,7 @@ export function createSandbox(deps: SandboxDeps) {
     const lines = new Map(
       order.items.map((item, index) => [
         lineItemReference(order.refNo, index),
-        toMinorUnits(item.price, order.currency) * item.quantity + lineVatMinor(item, order.currency, order.taxPercent),
+        lineGrossMinor(item, order.currency, order.taxPercent),
       ]),
     );
     let itemsMinor = 0;

@@ -90,6 +90,11 @@ export function lineVatMinor(item: SandboxItem, currency: string, taxPercent: nu
   return Math.round((toMinorUnits(item.price, currency) * item.quantity * taxPercent) / 100);
 }
 
+/** One line's price with its tax, in minor units: what a refund of that line can be at most. */
+export function lineGrossMinor(item: SandboxItem, currency: string, taxPercent: number): number {
+  return toMinorUnits(item.price, currency) * item.quantity + lineVatMinor(item, currency, taxPercent);
+}
+
 /** An order's totals from its items: before tax, the tax 2Checkout adds, and what the buyer pays. */
 export function orderTotals(items: readonly SandboxItem[], currency: string, taxPercent: number) {
   const net = toMinorUnits(totalOf(items, currency), currency);
@@ -193,7 +198,6 @@ export function ipnFieldsFor(
   const total = opts.totalOverride ?? o.grossPrice;
   const paid = !['PENDING', 'PENDING_APPROVAL'].includes(opts.orderStatus);
   const never = '0000-00-00 00:00:00';
-  const lineNet = (i: SandboxItem) => toMinorUnits(i.price, o.currency) * i.quantity;
   const fees = feeFieldsFor({
     orderStatus: opts.orderStatus,
     gross: o.grossPrice,
@@ -244,7 +248,7 @@ export function ipnFieldsFor(
       each('IPN_PGROUP_NAME', () => ''),
       s('MESSAGE_ID', opts.messageId),
       s('MESSAGE_TYPE', opts.orderStatus),
-      each('IPN_TOTAL', (i) => fromMinorUnits(lineNet(i) + lineVatMinor(i, o.currency, o.taxPercent), o.currency)),
+      each('IPN_TOTAL', (i) => fromMinorUnits(lineGrossMinor(i, o.currency, o.taxPercent), o.currency)),
       s('IPN_TOTALGENERAL', total),
       s('IPN_SHIPPING', '0.00'),
       s('IPN_SHIPPING_TAX', '0.00'),
