@@ -477,7 +477,8 @@ export function createSandbox(deps: SandboxDeps) {
       status: 'pending',
       requestedAt: deps.clock().toISOString(),
     });
-    later(order, 'refund');
+    if (merchants.get(order.merchantCode)?.holdRefunds) store.changed();
+    else later(order, 'refund');
     res.json(true);
 
     function refuse(message: string) {
@@ -526,6 +527,7 @@ export function createSandbox(deps: SandboxDeps) {
       buyLinkSecretWord: b.buyLinkSecretWord,
       ipnUrl: b.ipnUrl,
       dropIpns: b.dropIpns === true,
+      holdRefunds: b.holdRefunds === true,
       taxPercent,
       plan: plan!,
       payoutCurrency,
@@ -536,6 +538,7 @@ export function createSandbox(deps: SandboxDeps) {
       merchantCode: merchant.merchantCode,
       ipnUrl: merchant.ipnUrl,
       dropIpns: merchant.dropIpns,
+      holdRefunds: merchant.holdRefunds,
       taxPercent: merchant.taxPercent,
       plan: merchant.plan,
       payoutCurrency: merchant.payoutCurrency,
@@ -579,6 +582,13 @@ export function createSandbox(deps: SandboxDeps) {
         requestedAt: deps.clock().toISOString(),
       });
       refunded(order, amount);
+      return undefined;
+    },
+    /** 2Checkout approves the refund pending on the order now (a held refund, or one before its settle delay). */
+    'approve-refund'(order) {
+      if (!(order.refunds ?? []).some((r) => r.status === 'pending')) return 'no refund of this order is pending';
+      if (order.next === 'refund') later(order, null);
+      approveRefund(order);
       return undefined;
     },
     reverse(order) {
@@ -638,7 +648,10 @@ export function createSandbox(deps: SandboxDeps) {
           o.refunds ?? []
         )
           .filter((r) => r.status === 'pending')
-          .map((r) => ` (${esc(r.amount)} pending)`)
+          .map(
+            (r) =>
+              ` (${esc(r.amount)} pending <form method="post" action="/api/orders/${esc(o.refNo)}/approve-refund" style="display:inline"><button>Approve</button></form>)`,
+          )
           .join('')}</td>
 <td><form method="post" action="/api/orders/${esc(o.refNo)}/refund" style="display:inline"><input name="amount" size="6" placeholder="all"><button>Refund</button></form>
 <form method="post" action="/api/orders/${esc(o.refNo)}/reverse" style="display:inline"><button>Reverse</button></form>

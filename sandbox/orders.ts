@@ -13,6 +13,11 @@ export interface SandboxMerchant {
   /** Tests of the missing-IPN path: the order happens, its IPNs are never sent. */
   dropIpns: boolean;
   /**
+   * Refunds asked for through the API stay pending until approved on the control page (`approve-refund`), instead of
+   * after the settle delay: for tests and demos of the time between 2Checkout registering a refund and approving it.
+   */
+  holdRefunds?: boolean;
+  /**
    * Sales tax or VAT 2Checkout adds on top of the link's (net) prices, in percent; 0 for none. What 2Checkout's tax
    * calculator does for a merchant on the PSP model (the only one selling dynamic products through ConvertPlus).
    */

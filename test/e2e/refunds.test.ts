@@ -17,10 +17,11 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
   let shop: Awaited<ReturnType<typeof sandboxShop>>;
 
   beforeAll(async () => {
-    // 2Checkout approves a refund a while after registering it: long enough to see it pending
     sandbox = await startSandbox({ settleDelayMs: 1500 });
     stack = await startStack({ sandboxUrl: sandbox.url });
     shop = await sandboxShop(stack, sandbox.url, '250000000077');
+    // 2Checkout approves a refund a while after registering it: here when the test says so (`approveAtSandbox`)
+    await shop.tellSandbox({ holdRefunds: true });
     apiKey = shop.apiKey;
     productId = shop.productId;
     otherKey = (await sandboxShop(stack, sandbox.url, '250000000078')).apiKey;
@@ -41,11 +42,17 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     eventually(
       async () => {
         const r = (await getInvoice(invoiceId)).refunds.find((x: { id: string }) => x.id === refundId);
-        return r?.status === status ? r : undefined;
+        if (r?.status === status) return r;
+        throw new Error(`it is ${r?.status}: ${r?.statusReason}`); // said when the wait times out
       },
       30_000,
       `refund ${refundId} ${status}`,
     );
+  /** 2Checkout approves the refund pending on the order: its REFUND notification follows. */
+  const approveAtSandbox = async (refNo: string) => {
+    const r = await fetch(`${sandbox.url}/api/orders/${refNo}/approve-refund`, { method: 'POST' });
+    expect(r.status).toBe(200);
+  };
   const refund = (invoiceId: string, key: string | undefined, body: unknown = {}, token = apiKey) =>
     stack.call('POST', `/v1/invoices/${invoiceId}/refunds`, {
       token,
@@ -81,6 +88,7 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     expect(meanwhile.status).toBe(409);
     expect(meanwhile.json.error.code).toBe('refund_in_progress');
 
+    await approveAtSandbox(refNo);
     expect(await invoiceWhen(id, 'partially_refunded')).toMatchObject({ refundedAmount: '20.00' });
     expect(await refundWhen(id, first.json.id, 'succeeded')).toMatchObject({ amount: '20.00' });
     expect(refundsAtSandbox(refNo)).toEqual([
@@ -105,10 +113,14 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     const rest = await refund(id, 'refund-2');
     expect(rest.status).toBe(202);
     expect(rest.json.amount).toBe('30.00');
+    await refundWhen(id, rest.json.id, 'pending');
+    await approveAtSandbox(refNo);
     expect(await invoiceWhen(id, 'refunded')).toMatchObject({ refundedAmount: '50.00' });
     await refundWhen(id, rest.json.id, 'succeeded');
     expect(refundsAtSandbox(refNo).map((r) => r.amount)).toEqual(['20.00', '30.00']);
     expect(sandbox.orders.get(refNo)!.status).toBe('REFUND');
+    // nothing pending any more: nothing to approve
+    expect((await fetch(`${sandbox.url}/api/orders/${refNo}/approve-refund`, { method: 'POST' })).status).toBe(409);
 
     // retried once more after all that: still the first answer's refund, and 2Checkout holds two refunds
     const late = await refund(id, 'refund-1', { amount: '20.00', reason: 'Late delivery' });
@@ -166,6 +178,8 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     const reused = await refund(id, 'k-reused', { amount: '6.00' });
     expect([reused.status, reused.json.error.code]).toEqual([409, 'idempotency_key_reused']);
 
+    await refundWhen(id, first.json.id, 'pending');
+    await approveAtSandbox(refNo);
     await refundWhen(id, first.json.id, 'succeeded');
     expect(refundsAtSandbox(refNo).map((r) => r.amount)).toEqual(['5.00']);
     expect(await stack.db('refunds').where({ invoice_id: id })).toHaveLength(1);
