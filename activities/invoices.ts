@@ -12,6 +12,7 @@ import {
   type TwoCheckoutOrder,
   type Verdict,
 } from '../lib/invoice/decide';
+import { recordEvent } from '../lib/events';
 import { startWebhook } from '../lib/invoice-client';
 import { accountMismatch, loadMerchant } from '../lib/merchants';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
@@ -76,7 +77,8 @@ export const invoiceActivities = (deps: ActivityDeps) => {
   async function load(invoiceId: string) {
     const invoice = await db<InvoiceRow>('invoices').where({ id: invoiceId }).first();
     if (!invoice) throw ApplicationFailure.nonRetryable(`Invoice ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
-    const merchant = await loadMerchant(db, secretBox, invoice.merchant_id);
+    // the setup of the invoice's mode: a test invoice is asked about in the test setup even once the merchant is live
+    const merchant = await loadMerchant(db, secretBox, invoice.merchant_id, invoice.livemode);
     if (!merchant)
       throw ApplicationFailure.nonRetryable(`Merchant of ${invoiceId} does not exist`, ERRORS.invoiceNotFound);
     const facts: InvoiceFacts = {
@@ -263,6 +265,8 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       }
       // what 2Checkout keeps and pays out, once paid: from a verified stored IPN of the order (informational)
       after = await recordFees(trx, after, ipn?.ipnEventId);
+      // the event of the change, with the invoice as this transaction leaves it (written once: a retry keeps it)
+      if (audit !== null) await recordEvent(trx, audit);
       if (ipn) {
         // the status the IPN leads to, when it is in effect (now, or by an earlier attempt); otherwise why not
         const inEffect = change?.to === after.status || ipn.reason === undefined;
@@ -311,6 +315,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
           cause,
           ipnEventId,
         });
+        await recordEvent(trx, audit);
         return outcome(`needs_review: ${after.status}`, after, audit);
       }
       const counted = await trx('invoice_events')
@@ -345,6 +350,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
           updated_at: trx.fn.now(),
         })
         .returning('*');
+      await recordEvent(trx, row!.id);
       return outcome(`refund: ${status}`, after!, row!.id);
     });
   }

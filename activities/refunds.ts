@@ -77,7 +77,7 @@ export const refundActivities = (deps: ActivityDeps) => {
         );
         return outcome;
       }
-      const merchant = await loadMerchant(db, secretBox, invoice.merchant_id);
+      const merchant = await loadMerchant(db, secretBox, invoice.merchant_id, invoice.livemode);
       const mismatch = merchant ? accountMismatch(merchant, invoice, deps.sandboxEnabled) : 'the merchant is gone';
       if (mismatch !== null) {
         await settleRefund(refund, 'failed', `not sent: ${mismatch}`);
@@ -229,6 +229,7 @@ export async function confirmRefund(trx: Knex.Transaction, invoice: InvoiceRow, 
     id,
     invoice_id: invoice.id,
     merchant_id: invoice.merchant_id,
+    livemode: invoice.livemode,
     amount_minor: confirmed.amountMinor,
     currency: invoice.currency,
     source: 'twocheckout',

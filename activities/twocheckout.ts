@@ -160,7 +160,8 @@ export const twoCheckoutApi = ({ sandboxUrl, fetch, clock, metrics }: ActivityDe
     /**
      * Every order 2Checkout holds for this invoice (`GET /orders/?ExternalRefNo=`), page by page. Without a start
      * date 2Checkout searches the last 7 days only, and an invoice lives up to 90: the search starts the day before
-     * the invoice was made (any server time zone), and includes test orders for merchants that accept them.
+     * the invoice was made (any server time zone), and includes test orders for setups that accept them: only
+     * them for a test invoice on 2Checkout itself, where test and real orders share the account.
      */
     async findOrdersOfInvoice(
       merchant: Merchant,
@@ -169,7 +170,7 @@ export const twoCheckoutApi = ({ sandboxUrl, fetch, clock, metrics }: ActivityDe
       const search = new URLSearchParams({
         ExternalRefNo: invoice.id,
         StartDate: new Date(invoice.created_at.getTime() - 86_400_000).toISOString().slice(0, 10),
-        IncludeTestOrders: merchant.acceptTestOrders ? 'YES' : 'NO',
+        IncludeTestOrders: !merchant.acceptTestOrders ? 'NO' : merchant.environment === 'live' ? 'ONLY' : 'YES',
         Limit: String(SEARCH_PAGE_SIZE),
       });
       const orders: TwoCheckoutOrder[] = [];

@@ -1,13 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import { invoiceView } from '../lib/invoice-view';
-import { sealContext, type MerchantRow } from '../lib/merchants';
+import { storedEvent } from '../lib/events';
+import { sealContext, webhookEnvironment, type MerchantRow } from '../lib/merchants';
 import { outboundAgent, postCapped, refusedTargetOf } from '../lib/outbound';
 import type { SecretBox } from '../lib/secret-box';
-import { WEBHOOK_SIGNATURE_HEADER, webhookSignature, webhookUrlProblem } from '../lib/webhooks';
-import { DEFAULT_WEBHOOK_POLICY, ERRORS, webhookEventId, type WebhookEvent } from '../workflows/shared';
+import { webhookHeaders, webhookUrlProblem } from '../lib/webhooks';
+import { DEFAULT_WEBHOOK_POLICY, ERRORS, type WebhookEvent } from '../workflows/shared';
 import type { ActivityDeps } from './deps';
-import type { InvoiceRow } from '../lib/invoice';
 
 /** How long one POST to the merchant may take; a slower endpoint counts as a failed attempt. */
 const SEND_TIMEOUT_MS = 10_000;
@@ -22,38 +21,23 @@ export const webhookActivities = (deps: ActivityDeps) => {
   const agent = outboundAgent({ allowPrivateTargets: deps.allowPrivateWebhookTargets ?? false });
   return {
     /**
-     * The event to send for one audit-trail row: its id, type (`invoice.<status>`) and body, built once so every
-     * attempt sends the same bytes. Null when the merchant has no webhook URL.
+     * The event to send for one audit-trail row, as stored when the change was written (lib/events.ts): every
+     * attempt and every resend sends the same bytes. Null when the merchant has no webhook URL.
      */
     async prepareWebhookEvent(input: { auditEventId: number }): Promise<WebhookEvent | null> {
-      const event = await db('invoice_events')
-        .join('invoices', 'invoices.id', 'invoice_events.invoice_id')
-        .join('merchants', 'merchants.id', 'invoices.merchant_id')
-        .where('invoice_events.id', input.auditEventId)
-        .first<{ to_status: string | null; created_at: Date; invoice_id: string; webhook_url: string | null }>(
-          'invoice_events.to_status',
-          'invoice_events.created_at',
-          'invoice_events.invoice_id',
-          'merchants.webhook_url',
-        );
-      if (!event || event.to_status === null)
+      const event = await storedEvent(db, input.auditEventId);
+      if (!event)
         throw ApplicationFailure.nonRetryable(`No status change ${input.auditEventId} to announce`, ERRORS.noSuchEvent);
-      if (event.webhook_url === null) return null;
-      const invoice = (await db<InvoiceRow>('invoices').where({ id: event.invoice_id }).first())!;
-      const id = webhookEventId(input.auditEventId);
-      const type = `invoice.${event.to_status}`;
-      const body = JSON.stringify({
-        id,
-        type,
-        createdAt: event.created_at.toISOString(),
-        data: { invoice: invoiceView(invoice) },
-      });
+      const merchant = await db('merchants')
+        .where({ id: event.merchant_id })
+        .first<{ webhook_url: string | null }>('webhook_url');
+      if (!merchant?.webhook_url) return null;
       return {
-        id,
-        type,
-        invoiceId: invoice.id,
-        merchantId: invoice.merchant_id,
-        body,
+        id: event.id,
+        type: event.type,
+        invoiceId: event.invoice_id,
+        merchantId: event.merchant_id,
+        body: event.payload,
         policy: webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
       };
     },
@@ -74,7 +58,7 @@ export const webhookActivities = (deps: ActivityDeps) => {
       Context.current().log.info('sending webhook', { eventId: event.id, type: event.type, attempt });
 
       let outcome: { state: 'succeeded' | 'failed'; status?: number; excerpt?: string; error?: string };
-      const notAllowed = webhookUrlProblem(merchant.twocheckout_environment, url);
+      const notAllowed = webhookUrlProblem(webhookEnvironment(merchant), url);
       if (notAllowed !== undefined) {
         outcome = { state: 'failed', error: `Not sent: the webhook URL ${notAllowed}` };
       } else {
@@ -83,12 +67,7 @@ export const webhookActivities = (deps: ActivityDeps) => {
             headers: {
               'Content-Type': 'application/json',
               'User-Agent': 'twocheckout-invoices-webhooks/1',
-              'Webhook-Id': event.id,
-              [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(
-                signingSecrets(secretBox, merchant, now),
-                timestamp,
-                event.body,
-              ),
+              ...webhookHeaders(signingSecrets(secretBox, merchant, now), event.id, timestamp, event.body),
             },
             body: event.body,
             signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
@@ -155,6 +134,7 @@ async function logAttempt(db: Knex, event: WebhookEvent, url: string): Promise<n
       const [row] = await db('webhook_deliveries')
         .insert({
           merchant_id: event.merchantId,
+          livemode: db('invoices').where({ id: event.invoiceId }).select('livemode'),
           invoice_id: event.invoiceId,
           event_id: event.id,
           event_type: event.type,

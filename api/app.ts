@@ -1,11 +1,12 @@
 import express from 'express';
-import { requestLogger } from '../lib/logger';
+import { requestIds, requestLogger } from '../lib/logger';
 import { requireMerchant } from './auth';
 import type { ApiDeps } from './deps';
-import { errorHandler } from './errors';
+import { errorHandler, HttpError } from './errors';
 import { createApiMetrics } from './metrics';
 import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
+import { eventRoutes } from './routes/events';
 import { invoiceRoutes } from './routes/invoices';
 import { ipnRoutes } from './routes/ipn';
 import { merchantAccessRoutes } from './routes/merchant-access';
@@ -22,6 +23,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   // Per-client rate limits count by req.ip: the client, as far as the proxies in TRUST_PROXY say.
   app.set('trust proxy', deps.config.trustProxy);
+  app.use(requestIds);
   // Probes and scrapes every few seconds would drown the log; a failing readiness check logs its own line.
   if (deps.logger) app.use(requestLogger(deps.logger, { ignore: ['/healthz', '/readyz', '/metrics'] }));
   app.use(securityHeaders());
@@ -38,15 +40,17 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(productRoutes(deps, merchant));
   app.use(invoiceRoutes(deps, merchant));
   app.use(webhookRoutes(deps, merchant));
+  app.use(eventRoutes(deps, merchant));
   app.use(publicRoutes(deps, limits));
   app.use(dashboardRoutes(deps, limits));
   app.use(opsRoutes(deps, metrics));
   app.use(docsRoutes(deps));
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'No such endpoint' } });
-  });
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(
-    errorHandler((err) => deps.log('unhandled error', { error: err instanceof Error ? err.stack : String(err) })),
+    errorHandler(
+      (err) => deps.log('unhandled error', { error: err instanceof Error ? err.stack : String(err) }),
+      () => deps.config.publicUrl,
+    ),
   );
   return app;
 }

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { checkApiKey, type ApiKeyRefusal, type ApiKeyRow } from '../lib/api-keys';
-import type { MerchantRow } from '../lib/merchants';
+import type { MerchantRow, ModeScope } from '../lib/merchants';
 import { HttpError } from './errors';
 
 function bearer(header: string | undefined): string | undefined {
@@ -70,4 +70,17 @@ export function merchantOf(locals: Record<string, unknown>): MerchantRow {
 /** The key the merchant called with (after `requireMerchant`). */
 export function apiKeyOf(locals: Record<string, unknown>): ApiKeyRow {
   return locals.apiKey as ApiKeyRow;
+}
+
+/**
+ * The mode of the calling key (after `requireMerchant`): every row it reads or makes is of this mode only, and a row
+ * of the other mode is not found (404), as another merchant's is.
+ */
+export function livemodeOfKey(locals: Record<string, unknown>): boolean {
+  return apiKeyOf(locals).livemode;
+}
+
+/** The rows the calling key may see: its merchant's, of its mode. */
+export function scopeOf(locals: Record<string, unknown>): ModeScope {
+  return { merchant_id: merchantOf(locals).id, livemode: livemodeOfKey(locals) };
 }

@@ -8,6 +8,9 @@ import { MERCHANT_REFUNDABLE, OPEN_REFUND_STATUSES, type RefundRow } from '../li
 import type { CheckResult } from '../lib/connection-check';
 import { escapeHtml as esc } from '../lib/html';
 import type { MerchantRow } from '../lib/merchants';
+
+/** The signed-in merchant and the mode of the key the session was opened with: its pages show that mode only. */
+export type SessionMerchant = MerchantRow & { readonly livemode: boolean };
 import { INVOICE_STATUSES, workflowIdOf, type InvoiceStatus } from '../workflows/shared';
 import { STYLESHEETS } from './assets';
 import { LANGUAGES, localeOf, switchHref, type Locale } from './i18n';
@@ -49,18 +52,25 @@ function feeAndNet(ctx: Locale, row: InvoiceRow): { fee: string; net: string } {
   };
 }
 
-export function page(title: string, body: string, merchant?: MerchantRow, ctx: PageContext = ENGLISH): string {
+export function page(title: string, body: string, merchant?: SessionMerchant, ctx: PageContext = ENGLISH): string {
   const { t } = ctx;
   const here = ctx.path.split('?')[0]!;
   const link = (href: string, label: string) =>
     `<li><a href="${href}"${here === href ? ' aria-current="page"' : ''}>${esc(label)}</a></li>`;
   const nav = merchant
-    ? `<header><nav aria-label="${esc(t('nav.label'))}"><ul><li><strong>${esc(merchant.name)}</strong></li></ul><ul>
+    ? `<header><nav aria-label="${esc(t('nav.label'))}"><ul><li><strong>${esc(merchant.name)}</strong></li>${modeMarker(ctx, merchant.livemode)}</ul><ul>
 ${link('/dashboard', t('nav.overview'))}${link('/dashboard/invoices', t('nav.invoices'))}${link('/dashboard/products', t('nav.products'))}
 ${link('/dashboard/ipn', t('nav.ipn'))}${link('/dashboard/settings', t('nav.settings'))}
 <li><form method="post" action="/dashboard/logout" class="inline"><button class="secondary">${esc(t('nav.signOut'))}</button></form></li></ul></nav></header>`
     : '';
   return document(ctx, `${title} — ${t('product')}`, `${nav}<main><h1>${esc(title)}</h1>${body}</main>`);
+}
+
+/** Which mode the pages show: a "Test mode" mark on every page of a test session, so test data is never taken for live. */
+function modeMarker(ctx: Locale, livemode: boolean): string {
+  return livemode
+    ? `<li><small id="mode" data-livemode="true">${esc(ctx.t('mode.live'))}</small></li>`
+    : `<li><mark id="mode" data-livemode="false" title="${esc(ctx.t('mode.testHelp'))}">${esc(ctx.t('mode.test'))}</mark></li>`;
 }
 
 /**
@@ -80,7 +90,7 @@ ${STYLESHEETS.map((href) => `<link rel="stylesheet" href="${href}">`).join('')}<
 <body>${body}<footer><nav aria-label="${esc(ctx.t('language.switch'))}"><ul>${switches}</ul></nav></footer></body></html>`;
 }
 
-export function notFoundPage(ctx: PageContext, what: 'invoice' | 'ipn', merchant: MerchantRow): string {
+export function notFoundPage(ctx: PageContext, what: 'invoice' | 'ipn', merchant: SessionMerchant): string {
   return page(
     ctx.t('notFound.title'),
     `<p class="error" role="alert">${esc(ctx.t(`notFound.${what}`))}</p>`,
@@ -196,7 +206,7 @@ function attentionList(ctx: Locale, id: string, title: string, list: { rows: Att
 }
 
 /** The first page after sign-in: money paid lately, invoices by status, what needs a person, payments per day. */
-export function overviewPage(ctx: PageContext, merchant: MerchantRow, o: Overview): string {
+export function overviewPage(ctx: PageContext, merchant: SessionMerchant, o: Overview): string {
   const { t } = ctx;
   const byStatus = o.byStatus
     .map(
@@ -227,12 +237,15 @@ ${attentionList(ctx, 'stuck-processing', t('overview:stuckProcessing'), o.attent
 
 export function productsPage(
   ctx: PageContext,
-  merchant: MerchantRow,
-  products: { name: string; priceMinor: number; currency: string; orderUrl: string }[],
+  merchant: SessionMerchant,
+  products: {
+    rows: { name: string; priceMinor: number; currency: string; orderUrl: string }[];
+    olderPage: string | null;
+  },
   error?: string,
 ): string {
   const { t } = ctx;
-  const rows = products
+  const rows = products.rows
     .map(
       (p) =>
         `<tr><td>${esc(p.name)}</td><td class="num">${esc(ctx.money(p.priceMinor, p.currency))}</td><td><a class="order-link" href="${esc(p.orderUrl)}">${esc(p.orderUrl)}</a></td></tr>`,
@@ -244,7 +257,8 @@ export function productsPage(
 <form method="post" action="/dashboard/products" class="filters">
 <label>${esc(t('products:name'))} <input name="name" required></label><label>${esc(t('products:price'))} <input name="price" required placeholder="50.00" size="8"></label>
 <label>${esc(t('products:currency'))} <input name="currency" required value="RUB" size="4"></label><button type="submit">${esc(t('products:create'))}</button></form>
-${scroll(`<table><thead><tr><th>${esc(t('products:product'))}</th><th class="num">${esc(t('products:price'))}</th><th>${esc(t('products:orderLink'))}</th></tr></thead><tbody>${rows || `<tr><td colspan="3">${esc(t('products:none'))}</td></tr>`}</tbody></table>`)}`,
+${scroll(`<table><thead><tr><th>${esc(t('products:product'))}</th><th class="num">${esc(t('products:price'))}</th><th>${esc(t('products:orderLink'))}</th></tr></thead><tbody>${rows || `<tr><td colspan="3">${esc(t('products:none'))}</td></tr>`}</tbody></table>`)}
+${products.olderPage !== null ? `<p class="paging"><a href="${esc(products.olderPage)}" rel="next">${esc(t('invoices:older'))}</a></p>` : ''}`,
     merchant,
     ctx,
   );
@@ -261,7 +275,7 @@ export interface InvoiceFilterForm {
 
 export function invoicesPage(
   ctx: PageContext,
-  merchant: MerchantRow,
+  merchant: SessionMerchant,
   form: InvoiceFilterForm,
   result: { rows: InvoiceRow[]; nextPage: string | null; firstPage: string | null } | { error: string },
 ): string {
@@ -373,7 +387,7 @@ export function refundSection(
 
 export function invoicePage(
   ctx: PageContext,
-  merchant: MerchantRow,
+  merchant: SessionMerchant,
   row: InvoiceRow,
   timeline: TimelineEntry[],
   refunds: { rows: readonly RefundRow[]; idempotencyKey: string; flash?: RefundFlash },
@@ -515,7 +529,7 @@ export function replayRefusal(ctx: Locale, reason: ReplayRefusal, ipnEventId: nu
 
 export function ipnLogPage(
   ctx: PageContext,
-  merchant: MerchantRow,
+  merchant: SessionMerchant,
   result: { rows: IpnSummaryRow[]; olderPage: string | null } | { error: string },
   flash: { notice?: string; error?: string },
 ): string {
@@ -573,11 +587,13 @@ function ipnLogRow(ctx: Locale, e: IpnSummaryRow): string {
 // ---- Settings -----------------------------------------------------------------------------------------------------
 
 export interface SettingsView {
-  merchant: MerchantRow;
+  merchant: SessionMerchant;
+  /** The 2Checkout setup of the session's mode; null: live mode, not set up yet. */
+  setup: { merchantCode: string; environment: 'sandbox' | 'live'; testOrders: boolean; allowMd5Ipn: boolean } | null;
   ipnUrl: string;
   /** PUBLIC_URL is a loopback or plain-http address: 2Checkout itself cannot reach it. */
   ipnUrlLocal: boolean;
-  secretFingerprints: { secretKey: string; buyLinkSecretWord: string };
+  secretFingerprints: { secretKey: string; buyLinkSecretWord: string } | null;
   /** The latest audited changes of the 2Checkout settings, newest first. */
   settingsChanges: SettingsChangeRow[];
   /** The webhook signing secret, right after it was made: shown this once. */
@@ -615,17 +631,24 @@ export function settingsPage(ctx: PageContext, v: SettingsView): string {
   const { t } = ctx;
   const m = v.merchant;
   const yes = (b: boolean) => esc(b ? t('yes') : t('no'));
-  const account: [string, string][] = [
-    [t('settings:merchantCode'), `<code id="merchant-code">${esc(m.twocheckout_merchant_code)}</code>`],
-    [
-      t('settings:environment'),
-      esc(m.twocheckout_environment === 'sandbox' ? t('settings:envSandbox') : t('settings:envLive')),
-    ],
-    ['Secret Key', ctx.html('settings:fingerprint_html', { value: v.secretFingerprints.secretKey })],
-    ['Buy-link Secret Word', ctx.html('settings:fingerprint_html', { value: v.secretFingerprints.buyLinkSecretWord })],
-    [t('settings:testOrders'), yes(m.accept_test_orders)],
-    [t('settings:md5'), yes(m.allow_md5_ipn)],
-  ];
+  const s = v.setup;
+  const account: [string, string][] =
+    s && v.secretFingerprints
+      ? [
+          [t('settings:merchantCode'), `<code id="merchant-code">${esc(s.merchantCode)}</code>`],
+          [
+            t('settings:environment'),
+            esc(s.environment === 'sandbox' ? t('settings:envSandbox') : t('settings:envLive')),
+          ],
+          ['Secret Key', ctx.html('settings:fingerprint_html', { value: v.secretFingerprints.secretKey })],
+          [
+            'Buy-link Secret Word',
+            ctx.html('settings:fingerprint_html', { value: v.secretFingerprints.buyLinkSecretWord }),
+          ],
+          [t('settings:testOrders'), yes(s.testOrders)],
+          [t('settings:md5'), yes(s.allowMd5Ipn)],
+        ]
+      : [];
   const checkLine = (name: string, label: string, r: CheckResult) =>
     `<li class="check-${r.verdict}" data-check="${esc(name)}">${esc(label)}: ${esc(r.verdict === 'ok' ? 'OK' : t(`settings:verdict.${r.verdict}`))} — ${esc(r.message)}</li>`;
   const check = v.check
@@ -638,8 +661,8 @@ export function settingsPage(ctx: PageContext, v: SettingsView): string {
   return page(
     t('settings:title'),
     `${alert(v.error)}${notice(v.notice)}
-<h2>${esc(t('settings:account'))}</h2>
-<dl id="account" class="facts">${account.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${val}</dd>`).join('')}</dl>
+<h2>${esc(t(m.livemode ? 'settings:accountLive' : 'settings:accountTest'))}</h2>
+${s ? `<dl id="account" class="facts">${account.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${val}</dd>`).join('')}</dl>` : `<p id="account" class="flag">${ctx.html('settings:liveNotSetUp_html')}</p>`}
 <p>${ctx.html('settings:accountHelp_html')}</p>
 
 <h2>${esc(t('settings:changes'))}</h2>
@@ -650,13 +673,13 @@ ${settingsChangesTable(ctx, v.settingsChanges)}
 ${v.ipnUrlLocal ? `<p class="flag">${ctx.html('settings:ipnUrlLocal_html')}</p>` : ''}
 <ol id="ipn-setup">
 <li>${ctx.html('settings:setup1_html')}</li>
-<li>${m.allow_md5_ipn ? ctx.html('settings:setup2_html') : ctx.html('settings:setup2Strict_html')}</li>
+<li>${s?.allowMd5Ipn ? ctx.html('settings:setup2_html') : ctx.html('settings:setup2Strict_html')}</li>
 <li>${ctx.html('settings:setup3_html')}</li>
 <li>${ctx.html('settings:setup4_html')}</li>
 </ol>
 
 <h2>${esc(t('settings:checkHeading'))}</h2>
-<p>${esc(m.twocheckout_environment === 'sandbox' ? t('settings:checkHelpSandbox') : t('settings:checkHelp'))}</p>
+<p>${esc(s?.environment === 'sandbox' ? t('settings:checkHelpSandbox') : t('settings:checkHelp'))}</p>
 <form method="post" action="/dashboard/settings/check"><button>${esc(t('settings:check'))}</button></form>
 ${check}
 

@@ -4,6 +4,7 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
 import { escapeHtml as esc } from '../lib/html';
 import type { MerchantRow } from '../lib/merchants';
+import type { SessionMerchant } from './dashboard-pages';
 import { page } from './dashboard-pages';
 
 const SESSION_HOURS = 12;
@@ -13,8 +14,8 @@ const CSRF_FIELD = '_csrf';
 /**
  * The dashboard's session and its CSRF protection.
  *
- * The session is a signed, http-only, SameSite=Lax cookie naming the merchant, its expiry and the merchant's
- * `dashboard_session_version`: signing out moves the version on, so a copied cookie stops working too (every session
+ * The session is a signed, http-only, SameSite=Lax cookie naming the merchant, its expiry, the merchant's
+ * `dashboard_session_version` and the mode of the key it was opened with (the dashboard shows that mode's data only): signing out moves the version on, so a copied cookie stops working too (every session
  * of the merchant ends). Over https it is `__Host-session` (Secure, Path=/, no Domain: no sibling host can set or
  * overwrite it); a plain-http PUBLIC_URL (`npm start` on this machine) gets the unprefixed name, which every browser
  * accepts there.
@@ -58,21 +59,25 @@ export function dashboardSession(db: Knex, config: { publicUrl: string; sessionS
   const csrf = () => (https() ? csrfs.https : csrfs.http);
 
   return {
-    /** The signed-in merchant, if the cookie is ours, unexpired, of the merchant's current version, and enabled. */
-    async merchant(req: Request): Promise<MerchantRow | undefined> {
-      const [merchantId, expires, version] = rawSession(req).split('|');
-      if (!merchantId || !(Number(expires) > Date.now())) return undefined;
+    /**
+     * The signed-in merchant with the session's mode, if the cookie is ours, unexpired, of the merchant's current
+     * version, and enabled.
+     */
+    async merchant(req: Request): Promise<SessionMerchant | undefined> {
+      const [merchantId, expires, version, mode] = rawSession(req).split('|');
+      if (!merchantId || !(Number(expires) > Date.now()) || (mode !== 'live' && mode !== 'test')) return undefined;
       const merchant = await db<MerchantRow>('merchants').where({ id: merchantId }).first();
       // A merchant the admin disabled is signed out at its next click, whatever its cookie says.
       if (!merchant || merchant.disabled_at || String(merchant.dashboard_session_version) !== version) return undefined;
-      return merchant;
+      return { ...merchant, livemode: mode === 'live' };
     },
 
-    /** Signs the merchant in: a new session cookie of its current version. */
-    signIn(res: Response, merchant: MerchantRow): void {
+    /** Signs the merchant in, in the mode of the key it signed in with: a new session cookie of its current version. */
+    signIn(res: Response, merchant: MerchantRow, livemode: boolean): void {
       const expires = Date.now() + SESSION_HOURS * 3600_000;
       const c = current();
-      res.cookie(c.session, `${merchant.id}|${expires}|${merchant.dashboard_session_version}`, {
+      const mode = livemode ? 'live' : 'test';
+      res.cookie(c.session, `${merchant.id}|${expires}|${merchant.dashboard_session_version}|${mode}`, {
         ...c.sessionOptions,
         signed: true,
         expires: new Date(expires),

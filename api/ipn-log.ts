@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import type { ModeScope } from '../lib/merchants';
 import type { IpnEventRow } from './ipn';
+import { paginate, SERIAL_KEYS, type Page } from './paging';
 
 /** An IPN without its raw body and headers: what the IPN log and an invoice's timeline show. */
 export type IpnSummaryRow = Omit<IpnEventRow, 'raw_body' | 'headers'>;
@@ -7,6 +9,7 @@ export type IpnSummaryRow = Omit<IpnEventRow, 'raw_body' | 'headers'>;
 export const IPN_SUMMARY_COLUMNS = [
   'id',
   'merchant_id',
+  'livemode',
   'remote_addr',
   'verdict',
   'algorithm',
@@ -28,21 +31,17 @@ export const IPN_SUMMARY_COLUMNS = [
 ] as const satisfies readonly (keyof IpnSummaryRow)[];
 
 /**
- * A page of the merchant's IPN log, newest first: every attempt, rejected ones and those naming no invoice included.
- * `before` is the smallest id of the previous page; `older` is where the next page starts, if there is one.
+ * A page of the merchant's IPN log, newest first (api/paging.ts): every attempt, rejected ones and those naming no
+ * invoice included; `since` keeps those received at or after it.
  */
-export async function listIpnEvents(
+export function listIpnEvents(
   db: Knex,
-  merchantId: string,
-  q: { before?: number; limit: number },
-): Promise<{ rows: IpnSummaryRow[]; older: number | null }> {
+  scope: ModeScope,
+  q: { since?: Date | undefined; limit: number; cursor?: string | undefined },
+): Promise<Page<IpnSummaryRow>> {
   const query = db('ipn_events')
     .select(...IPN_SUMMARY_COLUMNS)
-    .where({ merchant_id: merchantId })
-    .orderBy('id', 'desc')
-    .limit(q.limit + 1);
-  if (q.before !== undefined) void query.where('id', '<', q.before);
-  const rows = (await query) as IpnSummaryRow[];
-  const page = rows.slice(0, q.limit);
-  return { rows: page, older: rows.length > q.limit ? page[page.length - 1]!.id : null };
+    .where({ merchant_id: scope.merchant_id, livemode: scope.livemode });
+  if (q.since !== undefined) void query.where('received_at', '>=', q.since);
+  return paginate<IpnSummaryRow>(db, query, SERIAL_KEYS, q);
 }

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { InvoiceRow } from '../lib/invoice';
 import { LRUCache } from 'lru-cache';
-import { loadMerchant, type Merchant } from '../lib/merchants';
+import { isLive, openMerchant, type Merchant, type MerchantRow, type ModeScope } from '../lib/merchants';
 import { buildReadReceipt, IpnParseError, parseIpn, verifyIpnSignature, type Ipn } from '../lib/twocheckout';
 import type { ApiDeps } from './deps';
+import { purgeExpiredIdempotencyKeys } from './idempotency';
 import type { IpnVerdict } from './metrics';
 import { deliverStoredIpn, loadInvoiceRun, type InvoiceRun } from '../lib/invoice-client';
 
@@ -31,6 +32,8 @@ export interface IpnResponse {
 export interface IpnEventRow {
   id: number;
   merchant_id: string;
+  /** The mode of the invoice it names (migrations/20261202000400_test_and_live_mode.ts). */
+  livemode: boolean;
   raw_body: Buffer;
   raw_body_sha256: string | null;
   raw_body_bytes: number | null;
@@ -60,18 +63,37 @@ export interface IpnEventRow {
  * changed through this api takes effect at once; changed through another replica, within this time.
  */
 const MERCHANT_TTL_MS = 5_000;
-const merchantCaches = new WeakMap<ApiDeps, LRUCache<string, Merchant>>();
 
-function merchantsOf(deps: ApiDeps): LRUCache<string, Merchant> {
+/** A merchant's two 2Checkout setups, opened: an IPN is verified with the one of the invoice it names. */
+interface MerchantSetups {
+  readonly id: string;
+  readonly test: Merchant;
+  /** Undefined until the merchant goes live. */
+  readonly live: Merchant | undefined;
+}
+const merchantCaches = new WeakMap<ApiDeps, LRUCache<string, MerchantSetups>>();
+
+async function loadSetups(deps: ApiDeps, merchantId: string): Promise<MerchantSetups | undefined> {
+  const row = await deps.db<MerchantRow>('merchants').where({ id: merchantId }).first();
+  if (!row) return undefined;
+  const box = deps.secretBox;
+  return {
+    id: row.id,
+    test: openMerchant(row, box, false),
+    live: isLive(row) ? openMerchant(row, box, true) : undefined,
+  };
+}
+
+function merchantsOf(deps: ApiDeps): LRUCache<string, MerchantSetups> {
   let cache = merchantCaches.get(deps);
   if (!cache)
     merchantCaches.set(
       deps,
-      (cache = new LRUCache<string, Merchant>({
+      (cache = new LRUCache<string, MerchantSetups>({
         max: 10_000,
         ttl: MERCHANT_TTL_MS,
         // An unknown merchant is not kept: one registered a moment later is found at once.
-        fetchMethod: (merchantId) => loadMerchant(deps.db, deps.secretBox, merchantId),
+        fetchMethod: (merchantId) => loadSetups(deps, merchantId),
       })),
     );
   return cache;
@@ -96,9 +118,14 @@ const CLAIMED_FIELD_KEPT = 100;
  * DESIGN.md §4: verify the raw bytes, store them durably, then answer with the read receipt. A bad signature is
  * stored as an attempt and answered 400 without a receipt; a database that cannot take the event is answered 503
  * without a receipt, so 2Checkout retries. Nothing is signalled here: the caller delivers after answering.
+ *
+ * One IPN URL per merchant serves both modes, as 2Checkout has one per account (its test orders come to it too). The
+ * invoice the IPN names (REFNOEXT) says which setup verifies it: a live invoice's IPN only with the live Secret Key,
+ * a test invoice's only with the test one (the sandbox's, say), so a key of one mode can never confirm a payment of
+ * the other. An IPN naming no invoice is verified with either setup, and is kept in the mode of the one that did.
  */
 export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnResponse> {
-  let merchant;
+  let merchant: MerchantSetups | undefined;
   try {
     merchant = await merchantsOf(deps).fetch(req.merchantId);
   } catch (err) {
@@ -112,30 +139,53 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
     ipn = parseIpn(req.rawBody);
   } catch (err) {
     if (!(err instanceof IpnParseError)) throw err;
-    await storeRejected(deps, req, 'malformed', null);
+    await storeRejected(deps, req, 'malformed', null, merchant.live !== undefined);
     return { status: 400, body: REFUSED, verdict: 'rejected', rejected: 'malformed' };
-  }
-  const verdict = verifyIpnSignature(ipn, merchant.secretKey, { allowMd5: merchant.allowMd5Ipn });
-  if (!verdict.ok) {
-    await storeRejected(deps, req, verdict.reason, verdict.algorithm ?? null, ipn);
-    return { status: 400, body: REFUSED, verdict: 'rejected', rejected: verdict.reason };
   }
 
   const refNo = ipn.get('REFNO') ?? '';
   const orderStatus = ipn.get('ORDERSTATUS') ?? '';
   const ipnDate = ipn.get('IPN_DATE') ?? '';
   const refNoExt = ipn.get('REFNOEXT') ?? '';
+  let invoice: Pick<InvoiceRow, 'id' | 'livemode'> | undefined;
+  try {
+    invoice = refNoExt
+      ? await deps.db<InvoiceRow>('invoices').where({ id: refNoExt, merchant_id: merchant.id }).first('id', 'livemode')
+      : undefined;
+  } catch (err) {
+    deps.log('IPN: invoice lookup failed', { merchantId: merchant.id, error: String(err) });
+    return { status: 503, body: 'Temporarily unavailable', verdict: 'unavailable' };
+  }
+  // the invoice's own setup; for no invoice, the likelier first (a test order, or no live setup: the test one)
+  const candidates = invoice
+    ? [invoice.livemode ? merchant.live : merchant.test]
+    : ipn.get('TEST_ORDER') === '1' || !merchant.live
+      ? [merchant.test, merchant.live]
+      : [merchant.live, merchant.test];
+  const setups = candidates.filter((m): m is Merchant => m !== undefined);
+  let setup = setups[0];
+  let verdict = setup ? verifyIpnSignature(ipn, setup.secretKey, { allowMd5: setup.allowMd5Ipn }) : undefined;
+  for (const other of setups.slice(1)) {
+    if (verdict?.ok) break;
+    const again = verifyIpnSignature(ipn, other.secretKey, { allowMd5: other.allowMd5Ipn });
+    if (again.ok) [setup, verdict] = [other, again];
+  }
+  if (!setup || !verdict?.ok) {
+    const reason = verdict && !verdict.ok ? verdict.reason : 'no_setup';
+    const livemode = invoice?.livemode ?? (setups[0] ?? merchant.test).livemode;
+    await storeRejected(deps, req, reason, verdict && !verdict.ok ? (verdict.algorithm ?? null) : null, livemode, ipn);
+    return { status: 400, body: REFUSED, verdict: 'rejected', rejected: reason };
+  }
+
   let stored: Pick<IpnEventRow, 'id' | 'delivery_state' | 'duplicate_count'>;
   try {
-    const invoice = refNoExt
-      ? await deps.db<InvoiceRow>('invoices').where({ id: refNoExt, merchant_id: merchant.id }).first('id')
-      : undefined;
     if (!invoice)
       deps.log('IPN for no invoice of this merchant: stored and flagged', { merchantId: merchant.id, refNo, refNoExt });
     const [row] = await deps
       .db<IpnEventRow>('ipn_events')
       .insert({
         merchant_id: merchant.id,
+        livemode: setup.livemode,
         raw_body: req.rawBody,
         headers: JSON.stringify(req.headers),
         remote_addr: req.remoteAddr ?? null,
@@ -150,7 +200,7 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
         unknown_invoice: !invoice,
         delivery_state: invoice ? 'pending' : 'not_applicable',
       })
-      .onConflict(['merchant_id', 'dedup_key'])
+      .onConflict(['merchant_id', 'livemode', 'dedup_key'])
       .merge({
         duplicate_count: deps.db.raw('ipn_events.duplicate_count + 1') as unknown as number,
         last_received_at: deps.db.fn.now() as unknown as Date,
@@ -168,7 +218,7 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
   return {
     status: 200,
     verdict: 'accepted',
-    body: buildReadReceipt(ipn, merchant.secretKey, verdict.algorithm, deps.clock()),
+    body: buildReadReceipt(ipn, setup.secretKey, verdict.algorithm, deps.clock()),
     ...(stored.delivery_state === 'pending' && { deliver: stored.id }),
     duplicate: stored.duplicate_count > 0,
   };
@@ -184,6 +234,8 @@ async function storeRejected(
   req: IpnRequest,
   verdict: string,
   algorithm: string | null,
+  /** The mode of the invoice it claims; else the setup it was checked against first. */
+  livemode: boolean,
   ipn?: Ipn,
 ): Promise<void> {
   try {
@@ -194,6 +246,7 @@ async function storeRejected(
       order_status: claimed('ORDERSTATUS'),
       ipn_date: claimed('IPN_DATE'),
       merchant_id: req.merchantId,
+      livemode,
       raw_body: req.rawBody.subarray(0, REJECTED_BODY_KEPT),
       raw_body_sha256: createHash('sha256').update(req.rawBody).digest('hex'),
       raw_body_bytes: req.rawBody.length,
@@ -289,13 +342,17 @@ export function replayRefusalMessage(reason: ReplayRefusal, ipnEventId: number):
  * The workflow handles it again even if it has seen it; handling is idempotent, so this changes nothing unless
  * something was missed. Refused for rejected IPNs, IPNs naming no invoice, and other merchants' IPNs.
  */
-export async function replayIpnEvent(deps: ApiDeps, merchantId: string, ipnEventId: number): Promise<ReplayResult> {
+export async function replayIpnEvent(deps: ApiDeps, scope: ModeScope, ipnEventId: number): Promise<ReplayResult> {
+  const merchantId = scope.merchant_id;
   const refuse = (reason: ReplayRefusal): ReplayResult => ({
     ok: false,
     reason,
     message: replayRefusalMessage(reason, ipnEventId),
   });
-  const event = await deps.db<IpnEventRow>('ipn_events').where({ id: ipnEventId, merchant_id: merchantId }).first();
+  const event = await deps
+    .db<IpnEventRow>('ipn_events')
+    .where({ id: ipnEventId, ...scope })
+    .first();
   if (!event) return refuse('not_found');
   if (event.verdict !== 'verified') return refuse('not_verified');
   const invoice = event.invoice_id === null ? undefined : await loadInvoiceRun(deps.db, event.invoice_id);
@@ -383,7 +440,8 @@ const PURGE_EVERY_MS = 3600_000;
 
 /**
  * The relay: every stored IPN still pending (Temporal was down, the api restarted mid-way) is delivered again. It
- * also purges old rejected IPN attempts, at start and then hourly (every replica may; the delete is idempotent).
+ * also purges old rejected IPN attempts and expired idempotency keys, at start and then hourly (every replica may; the
+ * deletes are idempotent).
  */
 export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -394,6 +452,8 @@ export function startIpnRelay(deps: ApiDeps, intervalMs: number): { stop(): Prom
       purgedAt = Date.now();
       const purged = await purgeRejectedIpns(deps, deps.config.rejectedIpnRetentionMs);
       if (purged) deps.log('purged old rejected IPN attempts', { purged });
+      const forgotten = await purgeExpiredIdempotencyKeys(deps);
+      if (forgotten) deps.log('purged expired idempotency keys', { forgotten });
     }
     // Pass after pass while whole batches come back: a backlog drains at Temporal's pace, not one batch per interval.
     for (;;) {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { openMerchant, type MerchantRow } from '../lib/merchants';
+import { isLive, openMerchant, type MerchantRow } from '../lib/merchants';
 import type { SecretBox } from '../lib/secret-box';
 import type { ApiDeps } from './deps';
 import { sandboxDisabled } from './errors';
@@ -18,7 +18,7 @@ export interface SettingsChangeRow {
   actor_type: SettingsActor['type'];
   actor: string;
   fields: string[];
-  changes: Record<string, { from?: string | boolean; to?: string | boolean; changed?: true }>;
+  changes: Record<string, { from?: string | boolean | null; to?: string | boolean | null; changed?: true }>;
   created_at: Date;
 }
 
@@ -28,8 +28,12 @@ const PLAIN = {
   environment: 'twocheckout_environment',
   testOrders: 'accept_test_orders',
   allowMd5Ipn: 'allow_md5_ipn',
+  liveMerchantCode: 'live_twocheckout_merchant_code',
+  liveAllowMd5Ipn: 'live_allow_md5_ipn',
 } as const satisfies Record<string, keyof MerchantRow>;
 const SECRET = ['secretKey', 'buyLinkSecretWord'] as const;
+/** The live setup's secrets, audited by these names. */
+const LIVE_SECRET = { liveSecretKey: 'secretKey', liveBuyLinkSecretWord: 'buyLinkSecretWord' } as const;
 
 /** `sandbox` only where the deployment enables it (SANDBOX_ENABLED): otherwise a 422, before anything is written. */
 export function checkEnvironmentAllowed(deps: Pick<ApiDeps, 'config'>, environment: string | undefined): void {
@@ -67,12 +71,18 @@ export async function recordSettingsChange(
 ): Promise<void> {
   const changes: SettingsChangeRow['changes'] = {};
   for (const [name, column] of Object.entries(PLAIN)) {
+    if (before === null && after[column] === null) continue; // not live yet: nothing to say
     if (before === null || before[column] !== after[column])
       changes[name] = { ...(before !== null && { from: before[column] }), to: after[column] };
   }
-  const was = before && openMerchant(before, box);
-  const now = openMerchant(after, box);
+  const was = before && openMerchant(before, box, false);
+  const now = openMerchant(after, box, false);
   for (const name of SECRET) if (was === null || was[name] !== now[name]) changes[name] = { changed: true };
+  const wasLive = before && isLive(before) ? openMerchant(before, box, true) : null;
+  const nowLive = isLive(after) ? openMerchant(after, box, true) : null;
+  for (const [name, secret] of Object.entries(LIVE_SECRET))
+    if (nowLive !== null && (wasLive === null || wasLive[secret] !== nowLive[secret]))
+      changes[name] = { changed: true };
   const fields = Object.keys(changes);
   if (fields.length === 0) return;
   await trx('merchant_settings_changes').insert({
@@ -90,6 +100,25 @@ export async function listSettingsChanges(db: Knex, merchantId: string, limit: n
     .where({ merchant_id: merchantId })
     .orderBy('id', 'desc')
     .limit(limit);
+}
+
+/** The audited fields of the live setup and keys; `disabled` concerns both modes; every other field the test ones. */
+const LIVE_FIELDS = new Set(['liveMerchantCode', 'liveAllowMd5Ipn', ...Object.keys(LIVE_SECRET), 'apiKeys']);
+const BOTH_FIELDS = new Set(['disabled']);
+
+/**
+ * The changes a key (or dashboard session) of `livemode` is shown: its own mode's settings and keys, and what
+ * concerns both; a change of only the other mode's is left out, so a test key learns nothing of the live setup.
+ */
+export function changesOfMode(changes: readonly SettingsChangeRow[], livemode: boolean): SettingsChangeRow[] {
+  const mine = (field: string) => BOTH_FIELDS.has(field) || LIVE_FIELDS.has(field) === livemode;
+  return changes
+    .map((c) => ({
+      ...c,
+      fields: c.fields.filter(mine),
+      changes: Object.fromEntries(Object.entries(c.changes).filter(([field]) => mine(field))),
+    }))
+    .filter((c) => c.fields.length > 0);
 }
 
 export function settingsChangeView(c: SettingsChangeRow) {

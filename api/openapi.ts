@@ -24,6 +24,9 @@ import {
   invoiceResponse,
   ipnEventListResponse,
   listInvoicesQuery,
+  listIpnEventsQuery,
+  listProductsQuery,
+  listRefundsQuery,
   merchantResponse,
   patchMerchantBody,
   settingsChangeListResponse,
@@ -33,10 +36,30 @@ import {
   webhookDeliveryListResponse,
   webhookEventParams,
   webhookResendResponse,
+  eventEnvelopeSchema,
+  eventListResponse,
+  eventParams,
+  eventResponse,
+  listEventsQuery,
 } from './schemas';
+import type { ErrorCode } from './error-codes';
+import { CODES_KEY, codesNamedIn, withErrorCodes } from './openapi-errors';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './paging';
+import { EVENT_TYPES, type EventType } from '../lib/events';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const error = (description: string) => ({ description, ...json(errorResponse) });
+/**
+ * An error answer: the codes it comes with are those its description names in backticks, plus `codes`; all must be
+ * in api/error-codes.ts with this status (test/unit/error-codes.test.ts). Generic ones are added by withErrorCodes.
+ */
+const error = (description: string, ...codes: ErrorCode[]) => {
+  const unnamed = codes.filter((code) => !description.includes(`\`${code}\``));
+  return {
+    description: unnamed.length ? `${description} (${unnamed.map((c) => `\`${c}\``).join(', ')})` : description,
+    [CODES_KEY]: [...new Set([...codesNamedIn(description), ...codes])],
+    ...json(errorResponse),
+  };
+};
 const text = (description: string, type = 'text/plain') => ({
   description,
   content: { [type]: { schema: z.string() } },
@@ -57,6 +80,20 @@ const merchantOp = (op: ZodOpenApiOperationObject): ZodOpenApiOperationObject =>
 
 const id = (example: string) => z.string().meta({ example });
 
+/** How every list pages (api/paging.ts). */
+const PAGING = `Paging: \`limit\` items (${DEFAULT_LIMIT} by default, ${MAX_LIMIT} at most; out of range is a 400, never clamped), newest first; while \`hasMore\` is true, pass \`nextCursor\` as \`cursor\` for the next page. Cursors are opaque and keyset-based: items created between two requests never shift a page, so nothing is skipped or shown twice. A cursor not given out by this list is a 400 \`invalid_request\`.`;
+
+/** The Idempotency-Key rules (api/idempotency.ts; the IETF draft "The Idempotency-Key HTTP Header Field"). */
+const IDEMPOTENCY_KEY_RULES =
+  '1 to 255 visible ASCII characters, unique per request, e.g. a UUID. Kept 24 hours from its first use, with the first answer: a retry with the same key and the same request (method, path, body) answers exactly that answer again, status and body, with `Idempotent-Replayed: true`, whatever has changed since. The same key with another request: 422 `idempotency_key_reused`; while the first request is still being handled: 409 `idempotency_key_in_flight`. Only a success is kept: after an error (a 4xx, or a 503) the key is free again, so the corrected or repeated request may use it, and what a failed request had already recorded is finished by that retry, never made twice. After 24 hours the key is forgotten and may be used again. Keys are per merchant and mode.';
+/** The header a replayed answer carries. */
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    description: 'Present, `true`, when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
+
 const check = z.enum(['ok', 'unavailable']);
 const readiness = z
   .object({ status: check, checks: z.object({ database: check, temporal: check }) })
@@ -67,13 +104,17 @@ const readiness = z
  * (api/schemas.ts), plus response schemas declared beside them. Served at /openapi.json.
  */
 export function buildOpenApiDocument(serverUrl?: string) {
+  return withErrorCodes(openApiDocument(serverUrl));
+}
+
+function openApiDocument(serverUrl?: string) {
   return createDocument({
     openapi: '3.1.0',
     info: {
       title: '2Checkout payments on Temporal',
       version: '1',
       description:
-        'Invoices paid on 2Checkout (Verifone) hosted checkout, confirmed by IPN and 2Checkout’s REST API. JSON in and out; errors are `{ "error": { "code", "message" } }`. One merchant never sees another’s data (404, not 403).',
+        'Invoices paid on 2Checkout (Verifone) hosted checkout, confirmed by IPN and 2Checkout’s REST API. JSON in and out; errors are `{ "error": { "code", "message", "param"?, "errors"?, "docUrl", "requestId" } }` (the `Error` schema lists every code; /docs/errors explains each). One merchant never sees another’s data (404, not 403).',
     },
     ...(serverUrl && { servers: [{ url: serverUrl }] }),
     tags: [
@@ -84,7 +125,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
       {
         name: 'Webhooks',
         description:
-          'Status changes POSTed to the merchant’s webhookUrl (public addresses only; https for live merchants), signed: `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. After a secret rotation a second `v1=`, made with the previous secret, follows until its overlap ends: accept the webhook if any `v1` matches.',
+          'Events (see `webhooks`) POSTed to the merchant’s webhookUrl (public addresses only; https for live merchants), signed as Standard Webhooks says (https://www.standardwebhooks.com/), so its libraries verify them: `webhook-id` (the event id), `webhook-timestamp` (unix seconds), `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the base64-decoded part of the secret after `whsec_`. After a secret rotation a second `v1,…`, space-separated, made with the previous secret, follows until its overlap ends: accept the webhook if any matches. Every event is also listed by `GET /v1/events` for 30 days.',
       },
       { name: 'Buyer', description: 'Public pages the buyer passes through' },
       { name: 'Operations', description: 'Probes and metrics' },
@@ -105,7 +146,8 @@ export function buildOpenApiDocument(serverUrl?: string) {
           tags: ['Merchants'],
           operationId: 'createMerchant',
           summary: 'Create a merchant (admin)',
-          description: 'Answers the merchant’s API key, once, and the IPN URL to paste into 2Checkout.',
+          description:
+            'Answers the merchant’s test key and live key, once each, and the IPN URL to paste into 2Checkout (one for both modes). `twocheckout` sets up one mode: the sandbox or test orders make the test setup (not live yet); 2Checkout with real orders makes the live setup, and the test setup is the same account taking test orders only. `apiKey` is the key of that mode.',
           security: [{ adminToken: [] }],
           requestBody: json(createMerchantBody),
           responses: {
@@ -176,14 +218,16 @@ export function buildOpenApiDocument(serverUrl?: string) {
         patch: merchantOp({
           tags: ['Merchants'],
           operationId: 'updateMerchant',
-          summary: 'Change the name or 2Checkout settings',
+          summary: 'Change the name or the 2Checkout setup of the key’s mode',
           description:
-            'Secrets given are sealed again; a `sandbox` merchant is registered with the sandbox again. Changes of the 2Checkout settings are audited (`/v1/merchant/settings-changes`); invoices already made stay verified with the account they were made under.',
+            'A test key changes the test setup (the sandbox, or 2Checkout with test orders only), a live key the live setup (2Checkout, real orders): a live key’s first `twocheckout` is going live, and leaves the test setup as it was. The name and webhook URL serve both modes; once the merchant is live, only a live key changes them. Secrets given are sealed again; a `sandbox` test setup is registered with the sandbox again. Changes are audited (`/v1/merchant/settings-changes`); invoices already made stay verified with the account they were made under.',
           requestBody: json(patchMerchantBody),
           responses: {
             '200': { description: 'The merchant as saved', ...json(merchantResponse) },
-            '400': error('Invalid body'),
-            '422': error('`sandbox` where this deployment does not enable it (`sandbox_disabled`)'),
+            '400': error('Invalid body, or going live without the live account’s code and secrets (`invalid_request`)'),
+            '422': error(
+              '`sandbox` where this deployment does not enable it (`sandbox_disabled`); the sandbox or test orders asked of live mode, real orders of test mode on 2Checkout, or the name or webhook URL changed with a test key once live (`setting_not_in_mode`)',
+            ),
           },
         }),
       },
@@ -242,14 +286,21 @@ export function buildOpenApiDocument(serverUrl?: string) {
           requestBody: json(createProductBody),
           responses: {
             '201': { description: 'Created, with its public order link', ...json(productResponse) },
-            '400': error('Invalid body (a price the currency cannot hold, an unknown currency…)'),
+            '400': error(
+              'Invalid body (a price the currency cannot hold, an unknown currency, `metadata` out of bounds…)',
+            ),
           },
         }),
         get: merchantOp({
           tags: ['Products'],
           operationId: 'listProducts',
-          summary: 'Every product, newest first',
-          responses: { '200': { description: 'The products', ...json(productListResponse) } },
+          summary: 'Products, newest first, a page at a time',
+          description: PAGING,
+          requestParams: { query: listProductsQuery },
+          responses: {
+            '200': { description: 'One page', ...json(productListResponse) },
+            '400': error('Invalid `limit` or `cursor` (`invalid_request`)'),
+          },
         }),
       },
       '/v1/products/{id}': {
@@ -273,33 +324,46 @@ export function buildOpenApiDocument(serverUrl?: string) {
             'Either a product (`productId`, `quantity`) or free `items` with a `currency`. The invoice’s workflow signs the 2Checkout link before the answer.',
           requestParams: {
             header: z.object({
-              'Idempotency-Key': z.string().optional().meta({
-                description:
-                  'Makes retries safe: the same key with the same body answers the same invoice; with another body, 409',
-                example: 'order-1001',
-              }),
+              'Idempotency-Key': z
+                .string()
+                .optional()
+                .meta({
+                  description: `Makes retries safe: never a second invoice. ${IDEMPOTENCY_KEY_RULES}`,
+                  example: 'order-1001',
+                }),
             }),
           },
           requestBody: json(createInvoiceBody),
           responses: {
-            '201': { description: 'Created', ...json(invoiceResponse) },
+            '201': {
+              description: 'Created (or, with `Idempotent-Replayed: true`, the first answer to this Idempotency-Key)',
+              headers: replayedHeader,
+              ...json(invoiceResponse),
+            },
             '400': error('Invalid body or Idempotency-Key'),
-            '404': error('No such product'),
-            '409': error('The Idempotency-Key was used with another body (`idempotency_key_reused`)'),
-            '422': error(
-              'A product no longer sold (`product_inactive`), or a `sandbox` merchant where the sandbox is disabled (`sandbox_disabled`)',
+            '404': error('No such product of this merchant in the key’s mode (`not_found`)'),
+            '409': error(
+              'A request with this Idempotency-Key is still being handled (`idempotency_key_in_flight`), or a live key before the merchant has a live setup (`live_mode_not_set_up`)',
             ),
-            '503': error('Temporal could not be reached; retry with the same Idempotency-Key'),
+            '422': error(
+              'A product no longer sold (`product_inactive`), a `sandbox` merchant where the sandbox is disabled (`sandbox_disabled`), or the Idempotency-Key was used with another request (`idempotency_key_reused`)',
+            ),
+            '503': error(
+              'The invoice is recorded but its workflow could not be started just now (`service_unavailable`); retry with the same Idempotency-Key after `Retry-After`',
+            ),
           },
         }),
         get: merchantOp({
           tags: ['Invoices'],
           operationId: 'listInvoices',
-          summary: 'Invoices, newest first, a page at a time',
+          summary: 'Invoices, newest first, a page at a time, filtered',
+          description: `Filters combine (all must hold): \`status\` (any of several), \`createdFrom\` (inclusive) and \`createdTo\` (exclusive), \`externalId\` (exact). A filter applies to every page: pass the same filters with \`cursor\`. ${PAGING}`,
           requestParams: { query: listInvoicesQuery },
           responses: {
             '200': { description: 'One page', ...json(invoiceListResponse) },
-            '400': error('Unknown status or cursor'),
+            '400': error(
+              'Unknown status, a date that is not ISO 8601, `createdFrom` after `createdTo`, an invalid `limit` or `cursor` (`invalid_request`)',
+            ),
           },
         }),
       },
@@ -311,7 +375,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
           requestParams: { path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }) },
           responses: {
             '200': { description: 'The invoice', ...json(invoiceDetailResponse) },
-            '404': error('No such invoice of this merchant'),
+            '404': error('No such invoice of this merchant (`not_found`)'),
           },
         }),
       },
@@ -325,9 +389,11 @@ export function buildOpenApiDocument(serverUrl?: string) {
           requestBody: { ...json(cancelInvoiceBody), required: false },
           responses: {
             '200': { description: 'The canceled invoice', ...json(invoiceResponse) },
-            '404': error('No such invoice of this merchant'),
+            '404': error('No such invoice of this merchant (`not_found`)'),
             '409': error('Not awaiting payment (`invoice_not_cancelable`)'),
-            '503': error('Temporal could not be reached (`temporal_unavailable`)'),
+            '503': error(
+              'The invoice’s workflow could not be reached just now (`service_unavailable`); retry after `Retry-After`',
+            ),
           },
         }),
       },
@@ -342,8 +408,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
             path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }),
             header: z.object({
               'Idempotency-Key': z.string().meta({
-                description:
-                  'Required: the same key with the same body answers the same refund, never a second one; with another body, 409',
+                description: `Required: never a second refund. ${IDEMPOTENCY_KEY_RULES}`,
                 example: 'refund-order-1001',
               }),
             }),
@@ -351,26 +416,34 @@ export function buildOpenApiDocument(serverUrl?: string) {
           requestBody: { ...json(createRefundBody), required: false },
           responses: {
             '202': {
-              description: 'Recorded, being sent to 2Checkout (or the first answer to this key)',
+              description:
+                'Recorded, being sent to 2Checkout (or, with `Idempotent-Replayed: true`, the first answer to this Idempotency-Key)',
+              headers: replayedHeader,
               ...json(refundResponse),
             },
             '400': error('Invalid body, or a missing or invalid Idempotency-Key'),
-            '404': error('No such invoice of this merchant'),
+            '404': error('No such invoice of this merchant (`not_found`)'),
             '409': error(
-              'Not paid (`invoice_not_refundable`), another refund still open (`refund_in_progress`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)',
+              'Not paid (`invoice_not_refundable`), another refund still open (`refund_in_progress`), or a request with this Idempotency-Key is still being handled (`idempotency_key_in_flight`)',
             ),
-            '422': error('More than is left to refund (`refund_exceeds_remaining`)'),
-            '503': error('Recorded, but Temporal could not be reached; retry with the same Idempotency-Key'),
+            '422': error(
+              'More than is left to refund (`refund_exceeds_remaining`), or the Idempotency-Key was used with another request (`idempotency_key_reused`)',
+            ),
+            '503': error(
+              'Recorded, but not yet handed on (`service_unavailable`); retry with the same Idempotency-Key after `Retry-After`',
+            ),
           },
         }),
         get: merchantOp({
           tags: ['Invoices'],
           operationId: 'listRefunds',
-          summary: "The invoice's refunds, oldest first",
-          requestParams: { path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }) },
+          summary: "The invoice's refunds, newest first, a page at a time",
+          description: PAGING,
+          requestParams: { path: z.object({ id: id('inv_5m3yykz32y211hc1gn0g') }), query: listRefundsQuery },
           responses: {
-            '200': { description: 'Its refunds', ...json(refundListResponse) },
-            '404': error('No such invoice of this merchant'),
+            '200': { description: 'One page of its refunds', ...json(refundListResponse) },
+            '400': error('Invalid `limit` or `cursor` (`invalid_request`)'),
+            '404': error('No such invoice of this merchant (`not_found`)'),
           },
         }),
       },
@@ -378,21 +451,15 @@ export function buildOpenApiDocument(serverUrl?: string) {
         get: merchantOp({
           tags: ['IPN'],
           operationId: 'listIpnEvents',
-          summary: 'The IPN log, newest first (100 at most)',
-          requestParams: {
-            query: z.object({
-              since: z.string().optional().meta({
-                description: 'Only IPNs received at or after this time (ISO 8601)',
-                example: '2026-11-29T00:00:00Z',
-              }),
-            }),
-          },
+          summary: 'The IPN log, newest first, a page at a time',
+          description: PAGING,
+          requestParams: { query: listIpnEventsQuery },
           responses: {
             '200': {
               description: 'Every attempt with its verdict, delivery and outcome',
               ...json(ipnEventListResponse),
             },
-            '400': error('since is not a date'),
+            '400': error('`since` is not a date, or an invalid `limit` or `cursor` (`invalid_request`)'),
           },
         }),
       },
@@ -401,6 +468,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
           tags: ['Webhooks'],
           operationId: 'listWebhookDeliveries',
           summary: 'Every attempt to POST an event to the webhook URL, newest first',
+          description: PAGING,
           requestParams: { query: listWebhookDeliveriesQuery },
           responses: {
             '200': { description: 'A page of attempts', ...json(webhookDeliveryListResponse) },
@@ -414,14 +482,47 @@ export function buildOpenApiDocument(serverUrl?: string) {
           operationId: 'resendWebhookEvent',
           summary: 'Deliver an event again',
           description:
-            'A new delivery with the same retries (exponential backoff, up to 3 days): the same event id and type, the invoice as it is now. Event ids are in the invoice’s `events` (`eventId`).',
+            'A new delivery with the same retries (exponential backoff, up to 3 days): the same event, byte for byte, as stored when it happened. Event ids are in `GET /v1/events` and in the invoice’s `events` (`eventId`).',
           requestParams: { path: webhookEventParams },
           responses: {
             '202': { description: 'Delivery started', ...json(webhookResendResponse) },
             '400': error('Not an event id (`invalid_request`)'),
             '404': error('No such event for this merchant (`not_found`)'),
-            '409': error('No webhook URL set (`no_webhook_url`), or a resend started this very millisecond'),
-            '503': error('Temporal unreachable (`temporal_unavailable`); retry'),
+            '409': error(
+              'No webhook URL set (`no_webhook_url`), or a resend started this very millisecond (`resend_in_progress`)',
+            ),
+            '503': error(
+              'The delivery could not be started just now (`service_unavailable`); retry after `Retry-After`',
+            ),
+          },
+        }),
+      },
+      '/v1/events': {
+        get: merchantOp({
+          tags: ['Webhooks'],
+          operationId: 'listEvents',
+          summary: 'The events of the last 30 days, newest first: to catch up after the webhook endpoint was down',
+          description:
+            'Each as it was POSTed (or would have been, without a webhook URL): the same bytes as every delivery.',
+          requestParams: { query: listEventsQuery },
+          responses: {
+            '200': { description: 'A page of events', ...json(eventListResponse) },
+            '400': error(
+              'Invalid query: an unknown type, a limit out of 1–100, a cursor not given out (`invalid_request`)',
+            ),
+          },
+        }),
+      },
+      '/v1/events/{id}': {
+        get: merchantOp({
+          tags: ['Webhooks'],
+          operationId: 'getEvent',
+          summary: 'One event of the last 30 days, as it was sent',
+          requestParams: { path: eventParams },
+          responses: {
+            '200': { description: 'The event', ...json(eventResponse) },
+            '400': error('Not an event id (`invalid_request`)'),
+            '404': error('No such event of this merchant in the last 30 days (`not_found`)'),
           },
         }),
       },
@@ -482,7 +583,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
               'Refused, no receipt: malformed, not verified (stored as an attempt, its first 4 KiB), or no such merchant. The answer does not say which; the IPN log and metrics do',
             ),
             '429': text('Too many IPNs for this merchant id just now; 2Checkout retries'),
-            '413': error('Body larger than IPN_BODY_LIMIT'),
+            '413': error('Body larger than IPN_BODY_LIMIT (`payload_too_large`)'),
             '503': text('The database could not take it: no receipt, 2Checkout retries'),
           },
         },
@@ -519,5 +620,37 @@ export function buildOpenApiDocument(serverUrl?: string) {
         },
       },
     },
+    webhooks: eventWebhooks(),
   });
+}
+
+/** OpenAPI 3.1 `webhooks`: one entry per event type (lib/events.ts EVENT_TYPES), each with its envelope. */
+function eventWebhooks() {
+  const headers = z.object({
+    'webhook-id': z
+      .string()
+      .meta({ description: 'The event id: the same in every delivery and resend', example: 'evt_42' }),
+    'webhook-timestamp': z.string().meta({ description: 'Unix seconds of this attempt', example: '1795939200' }),
+    'webhook-signature': z.string().meta({
+      description: 'Space-separated `v1,<base64 HMAC-SHA256>`, one per signing secret (two during a rotation)',
+      example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+    }),
+  });
+  return Object.fromEntries(
+    (Object.entries(EVENT_TYPES) as [EventType, { meaning: string }][]).map(([type, { meaning }]) => [
+      type,
+      {
+        post: {
+          operationId: `on_${type.replace('.', '_')}`,
+          summary: type,
+          description: meaning,
+          requestParams: { header: headers },
+          requestBody: json(eventEnvelopeSchema(z.literal(type), { description: `The ${type} event` })),
+          responses: {
+            '2XX': { description: 'Received: any 2xx within 10 s; anything else is retried with backoff for 3 days' },
+          },
+        },
+      },
+    ]),
+  );
 }

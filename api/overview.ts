@@ -1,10 +1,12 @@
 /**
  * The dashboard's overview of one merchant: money paid lately (gross, 2Checkout's fees, net payout), invoices by
  * status, what needs a person, and payments per day. Days are UTC days. Every query is the merchant's only and runs on
- * an index: invoices (merchant_id, paid_at) for payments, (merchant_id, status, created_at) for the rest.
+ * an index: invoices (merchant_id, livemode, paid_at) for payments, (merchant_id, livemode, status, created_at) for
+ * the rest. One mode's only: the session's.
  */
 import type { Knex } from 'knex';
 import type { InvoiceRow } from '../lib/invoice';
+import type { ModeScope } from '../lib/merchants';
 import { INVOICE_STATUSES, type InvoiceStatus } from '../workflows/shared';
 
 const DAY_MS = 86400_000;
@@ -101,7 +103,8 @@ function totalsOf(groups: readonly PaidGroup[]): PaidTotals {
  * whatever became of them later (a refund or chargeback is not subtracted), except those 2Checkout reversed
  * (`failed`): that money never arrived.
  */
-export async function merchantOverview(db: Knex, merchantId: string, now: Date): Promise<Overview> {
+export async function merchantOverview(db: Knex, scope: ModeScope, now: Date): Promise<Overview> {
+  const { merchant_id: merchantId, livemode } = scope;
   const today = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
   const since = new Date(today.getTime() - (OVERVIEW_DAYS - 1) * DAY_MS);
 
@@ -117,7 +120,7 @@ export async function merchantOverview(db: Knex, merchantId: string, now: Date):
     .count({ with_fee: 'fee_minor' })
     .sum({ fee: 'fee_minor' })
     .sum({ payout: 'payout_minor' })
-    .where({ merchant_id: merchantId })
+    .where({ merchant_id: merchantId, livemode })
     .where('paid_at', '>=', since)
     .whereNot('status', 'failed')
     .groupBy('day', 'currency', 'fee_currency', 'payout_currency') as unknown as Promise<PaidGroup[]>;
@@ -125,13 +128,13 @@ export async function merchantOverview(db: Knex, merchantId: string, now: Date):
   const byStatus = db('invoices')
     .select('status')
     .count({ n: '*' })
-    .where({ merchant_id: merchantId })
+    .where({ merchant_id: merchantId, livemode })
     .groupBy('status') as unknown as Promise<{ status: InvoiceStatus; n: string }[]>;
 
   const attention = (status: InvoiceStatus, olderThan?: Date) => {
     const q = db<InvoiceRow>('invoices')
       .select(...ATTENTION_COLUMNS, db.raw('count(*) over () as total'))
-      .where({ merchant_id: merchantId, status })
+      .where({ merchant_id: merchantId, livemode, status })
       .orderBy('created_at', 'desc')
       .limit(ATTENTION_ROWS);
     if (olderThan) void q.where('updated_at', '<', olderThan);

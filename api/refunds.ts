@@ -1,44 +1,65 @@
-import { createHash } from 'node:crypto';
-import stableStringify from 'fast-json-stable-stringify';
 import type { InvoiceRow } from '../lib/invoice';
 import { requestRefundRun, loadInvoiceRun } from '../lib/invoice-client';
 import { newId } from '../lib/ids';
 import { fromMinorUnits, toMinorUnits } from '../lib/money';
-import { MERCHANT_REFUNDABLE, OPEN_REFUND_STATUSES, type RefundRow, type RefundSource } from '../lib/refunds';
+import {
+  MERCHANT_REFUNDABLE,
+  OPEN_REFUND_STATUSES,
+  refundView,
+  type RefundRow,
+  type RefundSource,
+} from '../lib/refunds';
 import type { ApiDeps } from './deps';
-import { HttpError, notFound } from './errors';
+import { HttpError, invalidField, notFound } from './errors';
+import { idempotent, type IdempotencyClaim, type IdempotentAnswer } from './idempotency';
+import type { ModeScope } from '../lib/merchants';
 import type { CreateRefundBody } from './schemas';
+
+/**
+ * `POST /v1/invoices/{id}/refunds` under its Idempotency-Key, as the API and the dashboard's form both send it (one
+ * fingerprint for both): 202 with the refund `requested`, or the first answer again.
+ */
+export function requestRefundOnce(
+  deps: ApiDeps,
+  scope: ModeScope,
+  invoiceId: string,
+  body: CreateRefundBody,
+  key: string,
+  source: Exclude<RefundSource, 'twocheckout'>,
+): Promise<IdempotentAnswer> {
+  const { merchant_id: merchantId, livemode } = scope;
+  const request = { merchantId, livemode, key, method: 'POST', path: `/v1/invoices/${invoiceId}/refunds`, body };
+  return idempotent(deps, request, async (claim) => {
+    const { refund } = await requestRefund(deps, scope, invoiceId, body, source, claim);
+    return { status: 202, body: refundView(refund) };
+  });
+}
 
 /**
  * A refund the merchant asks for (`POST /v1/invoices/{id}/refunds`, or the dashboard's form): checked and recorded
  * as `requested` in one transaction with the invoice locked, so two requests can never ask for more than is left;
- * then handed to the invoice's workflow, which sends it to 2Checkout once. The same Idempotency-Key answers the first
- * refund again (never a second one); with another body it is refused. Returns the refund, and whether it was made now.
+ * then handed to the invoice's workflow, which sends it to 2Checkout once. Always under an Idempotency-Key
+ * (api/idempotency.ts): the refund is recorded with the key, and when an earlier attempt recorded one and then failed
+ * (Temporal was down), this hands that refund over again instead of making another. Returns the refund, and whether
+ * it was made now.
  */
 export async function requestRefund(
   deps: ApiDeps,
-  merchantId: string,
+  /** Whose invoice it must be: the merchant's, of the calling key's mode (else 404). */
+  scope: ModeScope,
   invoiceId: string,
   body: CreateRefundBody,
-  idempotencyKey: string,
   source: Exclude<RefundSource, 'twocheckout'>,
+  claim: IdempotencyClaim,
 ): Promise<{ refund: RefundRow; created: boolean }> {
-  const requestHash = createHash('sha256')
-    .update(stableStringify({ invoiceId, ...body }))
-    .digest('hex');
   const made = await deps.db.transaction(async (trx) => {
     const invoice = await trx<InvoiceRow>('invoices')
-      .where({ id: invoiceId, merchant_id: merchantId })
+      .where({ id: invoiceId, ...scope })
       .forUpdate()
       .first();
     if (!invoice) throw notFound('Invoice');
-    const earlier = await trx<RefundRow>('refunds')
-      .where({ merchant_id: merchantId, idempotency_key: idempotencyKey })
-      .first();
-    if (earlier) {
-      if (earlier.request_hash !== requestHash)
-        throw new HttpError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');
-      return { refund: earlier, created: false };
+    if (claim.recorded !== null) {
+      return { refund: (await trx<RefundRow>('refunds').where({ id: claim.recorded }).first())!, created: false };
     }
     if (!MERCHANT_REFUNDABLE.includes(invoice.status) || invoice.twocheckout_refno === null) {
       throw new HttpError(
@@ -66,9 +87,9 @@ export async function requestRefund(
       try {
         amountMinor = toMinorUnits(body.amount, invoice.currency);
       } catch (err) {
-        throw new HttpError(400, 'invalid_request', `amount: ${(err as Error).message}`);
+        throw invalidField('amount', (err as Error).message);
       }
-      if (amountMinor <= 0) throw new HttpError(400, 'invalid_request', 'amount: must be positive');
+      if (amountMinor <= 0) throw invalidField('amount', 'must be positive');
     }
     if (amountMinor > left || left <= 0) {
       throw new HttpError(
@@ -81,17 +102,17 @@ export async function requestRefund(
       .insert({
         id: newId('rf'),
         invoice_id: invoice.id,
-        merchant_id: merchantId,
+        merchant_id: invoice.merchant_id,
+        livemode: invoice.livemode,
         amount_minor: amountMinor,
         currency: invoice.currency,
         reason: body.reason ?? null,
         status: 'requested',
         status_reason: 'recorded; the invoice workflow sends it to 2Checkout',
         source,
-        idempotency_key: idempotencyKey,
-        request_hash: requestHash,
       })
       .returning('*');
+    await claim.record(trx, refund!.id);
     await trx('invoice_events').insert({
       invoice_id: invoice.id,
       type: 'refund_requested',
@@ -102,7 +123,7 @@ export async function requestRefund(
     });
     return { refund: refund!, created: true };
   });
-  // A replay of a refund still `requested` hands it over again: the first hand-over may not have reached Temporal.
+  // A retry of a refund still `requested` hands it over again: the first hand-over may not have reached Temporal.
   if (made.refund.status === 'requested') await handOver(deps, made.refund);
   return made;
 }
@@ -116,7 +137,7 @@ async function handOver(deps: ApiDeps, refund: RefundRow): Promise<void> {
     deps.log('could not hand a refund to its invoice workflow', { refundId: refund.id, error: String(err) });
     throw new HttpError(
       503,
-      'temporal_unavailable',
+      'service_unavailable',
       `Refund ${refund.id} is recorded but could not be handed to the invoice workflow yet; retry with the same Idempotency-Key`,
     );
   }

@@ -4,12 +4,12 @@ import type { ApiDeps } from './deps';
 import { ipnUrlOf } from './views';
 
 /**
- * Tells the local 2Checkout sandbox about a `sandbox` merchant (code, Secret Key, Buy-link Secret Word, IPN URL), as
+ * Tells the local 2Checkout sandbox about a merchant whose test setup is `sandbox` (code, Secret Key, Buy-link Secret Word, IPN URL), as
  * a merchant would enter them in 2Checkout's Control Panel. Returns a warning when the sandbox cannot be reached.
  */
 export async function registerInSandbox(deps: ApiDeps, row: MerchantRow): Promise<string | undefined> {
   if (row.twocheckout_environment !== 'sandbox' || !deps.config.sandboxEnabled) return undefined;
-  const m = openMerchant(row, deps.secretBox);
+  const m = openMerchant(row, deps.secretBox, false); // the sandbox is only ever the test setup
   try {
     const response = await deps.fetch(`${deps.config.sandboxUrl}/api/merchants/${encodeURIComponent(m.merchantCode)}`, {
       method: 'PUT',

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { MAX_OVERLAP_SECONDS } from '../lib/api-keys';
+import { API_VERSION } from '../lib/api-version';
+import { EVENT_TYPES, type EventType } from '../lib/events';
 import { isCurrency, toMinorUnits } from '../lib/money';
 import { REFUND_STATUSES } from '../lib/refunds';
 import { INVOICE_STATUSES } from '../workflows/shared';
+import { ERROR_CODE_NAMES, errorCodesTable } from './error-codes';
+import { listQuery, pageOf } from './paging';
 
 const currency = z
   .string()
@@ -16,13 +20,14 @@ const price = z
   .meta({ description: 'Decimal string with at most the currency’s minor digits; never a float', example: '50.00' });
 
 /** Checks `price` against `currency` (exponent, positive) where both are known. */
-function priced<T extends { price: string; currency: string }>(v: T, ctx: z.RefinementCtx) {
+/** `at`: where the priced object sits in the body (an invoice's `items.<i>`), so an error names its field. */
+function priced<T extends { price: string; currency: string }>(v: T, ctx: z.RefinementCtx, at: PropertyKey[] = []) {
   if (!isCurrency(v.currency)) return;
   try {
     if (toMinorUnits(v.price, v.currency) <= 0)
-      ctx.addIssue({ code: 'custom', path: ['price'], message: 'must be positive' });
+      ctx.addIssue({ code: 'custom', path: [...at, 'price'], message: 'must be positive' });
   } catch (err) {
-    ctx.addIssue({ code: 'custom', path: ['price'], message: (err as Error).message });
+    ctx.addIssue({ code: 'custom', path: [...at, 'price'], message: (err as Error).message });
   }
 }
 
@@ -41,9 +46,12 @@ const twocheckout = z.strictObject({
   }),
   environment: z.enum(['sandbox', 'live']).meta({
     description:
-      '`live`: 2Checkout itself; `sandbox`: the local 2Checkout sandbox, only where the deployment enables it (SANDBOX_ENABLED). Invoices already made stay verified with the environment and merchant code they were made under',
+      "The setup of the calling key's mode. Test mode: `sandbox`, the local 2Checkout sandbox (only where the deployment enables it, SANDBOX_ENABLED), or `live`, 2Checkout itself with test orders only (`test=1`). Live mode: `live` only. Invoices already made stay verified with the environment and merchant code they were made under",
   }),
-  testOrders: z.boolean().optional().meta({ description: 'Whether a 2Checkout test order may pay an invoice' }),
+  testOrders: z.boolean().optional().meta({
+    description:
+      'Whether a 2Checkout test order may pay an invoice: test mode on 2Checkout itself always (its links ask for test orders), live mode never',
+  }),
   allowMd5Ipn: z.boolean().optional().meta({ description: 'Accept IPNs signed only with the legacy MD5 HASH' }),
 });
 
@@ -83,9 +91,8 @@ export const patchMerchantBody = z
     message: 'only with rotateWebhookSecret: true',
     path: ['previousWebhookSecretExpiresIn'],
   });
+export type PatchMerchantBody = z.infer<typeof patchMerchantBody>;
 
-/** A row id as the API prints it: at most 15 digits, so it stays exact as a number and fits PostgreSQL's bigint. */
-const ROW_ID = /^\d{1,15}$/;
 /** Free text that ends up in SQL: PostgreSQL's text cannot hold NUL. */
 const text = (max: number) =>
   z
@@ -93,11 +100,9 @@ const text = (max: number) =>
     .max(max)
     .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
 
-export const listWebhookDeliveriesQuery = z.strictObject({
+export const listWebhookDeliveriesQuery = listQuery({
   invoiceId: text(100).optional(),
   eventId: text(100).optional().meta({ example: 'evt_42' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(ROW_ID, 'must be a nextCursor from a previous page').optional(),
 });
 
 export const webhookEventParams = z.object({
@@ -115,9 +120,55 @@ const isoInstant = z
   .transform((v) => new Date(v))
   .refine((d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999, 'must be between 1970 and 9999');
 
-export const listIpnEventsQuery = z.strictObject({ since: isoInstant.optional() });
+export const listIpnEventsQuery = listQuery({
+  since: isoInstant.optional().meta({
+    description: 'Only IPNs received at or after this time (ISO 8601)',
+    example: '2026-11-29T00:00:00Z',
+  }),
+});
 
-export const createProductBody = z.strictObject({ name, price, currency }).superRefine(priced);
+export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;
+const metadataText = (v: string) => !v.includes('\u0000');
+const shortKey = (k: string) => JSON.stringify(k.length > 45 ? `${k.slice(0, 40)}…` : k);
+/**
+ * The merchant's own key-value pairs on a product or invoice, bounded like Stripe's. Keys are checked here rather
+ * than by the record's key schema, whose error says only "Invalid key in record"; `__proto__` is refused, since a
+ * JavaScript object would drop it without a word.
+ */
+const metadata = z
+  .preprocess(
+    (v, ctx) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+      const keys = Object.keys(v);
+      if (keys.length > METADATA_LIMITS.keys) {
+        ctx.addIssue({ code: 'custom', message: `at most ${METADATA_LIMITS.keys} keys, not ${keys.length}` });
+        return v;
+      }
+      for (const k of keys) {
+        if (k.length < 1 || k.length > METADATA_LIMITS.keyLength || !metadataText(k) || k === '__proto__')
+          ctx.addIssue({
+            code: 'custom',
+            message: `key ${shortKey(k)} must be 1 to ${METADATA_LIMITS.keyLength} characters (no NUL, not __proto__)`,
+          });
+      }
+      return v;
+    },
+    z.record(
+      z.string().meta({ minLength: 1, maxLength: METADATA_LIMITS.keyLength }),
+      z.string().max(METADATA_LIMITS.valueLength).refine(metadataText, 'must not contain NUL'),
+    ),
+  )
+  .meta({
+    description: `Your own key-value pairs, returned as given: up to ${METADATA_LIMITS.keys} keys of up to ${METADATA_LIMITS.keyLength} characters, each value a string of up to ${METADATA_LIMITS.valueLength} characters. Not shown to the buyer nor sent to 2Checkout`,
+    maxProperties: METADATA_LIMITS.keys,
+    example: { orderId: '1001', channel: 'web' },
+  });
+
+export const listProductsQuery = listQuery({});
+
+export const createProductBody = z
+  .strictObject({ name, price, currency, metadata: metadata.optional() })
+  .superRefine(priced);
 
 const expiresIn = z
   .number()
@@ -132,6 +183,7 @@ const common = {
     description: "The checkout's language, sent to 2Checkout on the buy link; without it, 2Checkout picks",
     example: 'ru',
   }),
+  metadata: metadata.optional(),
 };
 
 export const createInvoiceBody = z.union([
@@ -145,7 +197,9 @@ export const createInvoiceBody = z.union([
       currency,
       ...common,
     })
-    .superRefine((v, ctx) => v.items.forEach((item) => priced({ ...item, currency: v.currency }, ctx))),
+    .superRefine((v, ctx) =>
+      v.items.forEach((item, i) => priced({ ...item, currency: v.currency }, ctx, ['items', i])),
+    ),
 ]);
 export type CreateInvoiceBody = z.infer<typeof createInvoiceBody>;
 
@@ -164,26 +218,82 @@ export const createRefundBody = z.strictObject({
 });
 export type CreateRefundBody = z.infer<typeof createRefundBody>;
 
-export const listInvoicesQuery = z.strictObject({
-  status: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text(500).optional(),
+export const listInvoicesQuery = listQuery({
+  status: z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.split(',') : v),
+      z
+        .array(z.enum(INVOICE_STATUSES))
+        .min(1)
+        .max(INVOICE_STATUSES.length)
+        .transform((a) => [...new Set(a)]),
+    )
+    .optional()
+    .meta({
+      description: 'Any of these statuses: repeat the parameter (`status=paid&status=refunded`) or separate by commas',
+      example: ['paid', 'partially_refunded'],
+    }),
+  createdFrom: isoInstant.optional().meta({
+    description: 'Created at or after this instant (ISO 8601; a date alone is its midnight UTC)',
+    example: '2026-11-01T00:00:00Z',
+  }),
+  createdTo: isoInstant.optional().meta({
+    description: 'Created before this instant (exclusive; ISO 8601)',
+    example: '2026-12-01T00:00:00Z',
+  }),
+  externalId: text(100)
+    .min(1)
+    .optional()
+    .meta({ description: 'Your own reference, exactly as given', example: 'order-1001' }),
+}).refine((q) => q.createdFrom === undefined || q.createdTo === undefined || q.createdFrom <= q.createdTo, {
+  message: 'must not be after createdTo',
+  path: ['createdFrom'],
 });
 
 // ---- Responses ---------------------------------------------------------------------------------------------------
 // What the API answers, for /openapi.json; test/integration/observability.test.ts checks real answers against them.
 
 const isoTime = z.iso.datetime().meta({ example: '2026-11-29T00:20:58.648Z' });
+const metadataView = z
+  .record(z.string(), z.string())
+  .meta({ description: 'Your own key-value pairs, as set on creation; `{}` if none', example: { orderId: '1001' } });
 const money = z.string().meta({ description: 'Decimal string in the currency', example: '50.00' });
 
 export const errorResponse = z
   .object({
     error: z.object({
-      code: z.string().meta({ description: 'Stable, machine-readable', example: 'invalid_request' }),
-      message: z.string().meta({ description: 'For people; may change', example: 'name: Too small' }),
+      code: z.enum(ERROR_CODE_NAMES).meta({
+        description: 'Stable, machine-readable: act on it (the table above says what each means)',
+        example: 'invalid_request',
+      }),
+      message: z.string().meta({ description: 'For people; may change', example: 'items.0.price: must be positive' }),
+      param: z.string().optional().meta({
+        description: 'The field the error is about (the first of `errors`): a dotted path, or a header name',
+        example: 'items.0.price',
+      }),
+      errors: z
+        .array(
+          z.object({
+            field: z.string().meta({ description: 'Dotted path into the request (`body`: the body itself)' }),
+            message: z.string(),
+          }),
+        )
+        .optional()
+        .meta({ description: 'Every problem of an invalid request (`invalid_request` from validation)' }),
+      docUrl: z.url().meta({
+        description: 'This code’s entry on the errors page',
+        example: 'https://pay.example.com/docs/errors#invalid_request',
+      }),
+      requestId: z.string().meta({
+        description: 'The request’s id, also in the X-Request-Id header and the logs: quote it when asking about it',
+        example: '3f2b8c1e-7d4a-4c2b-9a51-0e6f1c2d3b4a',
+      }),
     }),
   })
-  .meta({ id: 'Error', description: 'Every error: a string code and a message' });
+  .meta({
+    id: 'Error',
+    description: `Every error answer. 429 and 503 also carry \`Retry-After\` (seconds). The codes:\n\n${errorCodesTable()}`,
+  });
 
 /** How a secret is shown: nothing of it, only enough of its hash to tell two secrets apart. */
 const fingerprint = z.string().meta({
@@ -197,17 +307,25 @@ const merchantFields = {
   ipnUrl: z.url().meta({ description: 'Paste into 2Checkout: Integrations → Webhooks & API → IPN settings' }),
   apiKeyPrefix: z.string().meta({
     description:
-      'The first characters of the API key this request was made with (on creation: the new key); all keys: GET /v1/merchant/api-keys',
-    example: 'sk_TeZL',
+      'The first characters of the API key this request was made with (on creation: `apiKey`); all keys: GET /v1/merchant/api-keys',
+    example: 'sk_test_TeZL',
   }),
-  twocheckout: z.object({
-    merchantCode: z.string(),
-    environment: z.enum(['sandbox', 'live']),
-    testOrders: z.boolean(),
-    allowMd5Ipn: z.boolean(),
-    secretKey: fingerprint,
-    buyLinkSecretWord: fingerprint,
+  livemode: z.boolean().meta({
+    description:
+      "The mode of the calling key (on creation: of `apiKey`): `twocheckout` is that mode's 2Checkout setup, and the key sees only that mode's data",
   }),
+  live: z.boolean().meta({ description: 'Whether the merchant has a live 2Checkout setup (has gone live)' }),
+  twocheckout: z
+    .object({
+      merchantCode: z.string(),
+      environment: z.enum(['sandbox', 'live']),
+      testOrders: z.boolean(),
+      allowMd5Ipn: z.boolean(),
+      secretKey: fingerprint,
+      buyLinkSecretWord: fingerprint,
+    })
+    .nullable()
+    .meta({ description: 'The 2Checkout setup of the mode; null for live mode before the merchant goes live' }),
   webhookUrl: webhookUrl.nullable(),
   webhookSecret: z.string().nullable().meta({
     description:
@@ -225,9 +343,19 @@ export const merchantResponse = z.object(merchantFields).meta({ id: 'Merchant', 
 export const createdMerchantResponse = z
   .object({
     ...merchantFields,
-    apiKey: z
-      .string()
-      .meta({ description: 'Shown once, here; only its hash is kept', example: 'sk_TeZLIsXNs_vaV-2NK8ZG9GqZoSRMKOqv' }),
+    apiKey: z.string().meta({
+      description:
+        'Shown once, here; only its hash is kept. The key of the mode `twocheckout` set up: live for 2Checkout with real orders, else test (the same as `liveApiKey` or `testApiKey`)',
+      example: 'sk_test_TeZLIsXNs_vaV-2NK8ZG9GqZoSRMKOqv',
+    }),
+    liveApiKey: z.string().meta({
+      description: 'The live key (`sk_live_…`), shown once: live data only; makes invoices once the merchant is live',
+      example: 'sk_live_Q2d8IsXNs_vaV-2NK8ZG9GqZoSRMKOqv',
+    }),
+    testApiKey: z.string().meta({
+      description: 'The test key (`sk_test_…`), shown once: test data only, paid in the test setup',
+      example: 'sk_test_TeZLIsXNs_vaV-2NK8ZG9GqZoSRMKOqv',
+    }),
   })
   .meta({ id: 'CreatedMerchant' });
 
@@ -238,7 +366,11 @@ export const productResponse = z
     price: money,
     currency: z.string().meta({ example: 'RUB' }),
     active: z.boolean(),
+    livemode: z
+      .boolean()
+      .meta({ description: 'Sold in live mode (true) or test mode; seen by keys of that mode only' }),
     orderUrl: z.url().meta({ description: 'Public order link: a new invoice and a redirect to 2Checkout' }),
+    metadata: metadataView,
     createdAt: isoTime,
   })
   .meta({ id: 'Product' });
@@ -247,6 +379,10 @@ const nullableTime = isoTime.nullable();
 const moneyIn = z.object({ amount: money, currency: z.string().meta({ example: 'USD' }) });
 const invoiceFields = {
   id: z.string().meta({ example: 'inv_5m3yykz32y211hc1gn0g' }),
+  livemode: z.boolean().meta({
+    description:
+      "Live money (true) or test mode: the mode of the key or product it was made with; paid in that mode's 2Checkout setup",
+  }),
   status: z.enum(INVOICE_STATUSES),
   statusReason: z.string().nullable().meta({
     description: 'Why the invoice is where it is, in words',
@@ -279,6 +415,10 @@ const invoiceFields = {
     .enum(['en', 'ru'])
     .nullable()
     .meta({ description: 'The checkout language asked of 2Checkout on the link; null: 2Checkout picks' }),
+  metadata: metadataView.meta({
+    description:
+      "Your own key-value pairs, as set on creation; `{}` if none. An invoice made from a product's order link starts with `{}`: the product's metadata is not copied (read it through `productId`)",
+  }),
   twocheckout: z.object({
     refNo: z.string().nullable().meta({ description: "2Checkout's order reference (RefNo)" }),
     orderNo: z.string().nullable(),
@@ -330,24 +470,23 @@ export const refundResponse = z
     settledAt: nullableTime.meta({ description: 'When it succeeded or failed' }),
   })
   .meta({ id: 'Refund' });
-export const refundListResponse = z.object({ data: z.array(refundResponse) }).meta({ id: 'RefundList' });
+export const refundListResponse = pageOf(refundResponse, 'RefundList');
+export const listRefundsQuery = listQuery({});
 
 export const invoiceDetailResponse = z
   .object({ ...invoiceFields, events: z.array(invoiceEventResponse), refunds: z.array(refundResponse) })
   .meta({ id: 'InvoiceDetail', description: 'An invoice with its audit trail and its refunds, oldest first' });
 
-export const invoiceListResponse = z
-  .object({
-    data: z.array(invoiceResponse),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
-  })
-  .meta({ id: 'InvoiceList' });
+export const invoiceListResponse = pageOf(invoiceResponse, 'InvoiceList');
 
-export const productListResponse = z.object({ data: z.array(productResponse) }).meta({ id: 'ProductList' });
+export const productListResponse = pageOf(productResponse, 'ProductList');
 
 export const ipnEventResponse = z
   .object({
     id: z.int(),
+    livemode: z
+      .boolean()
+      .meta({ description: 'The mode of the invoice it names (else of the setup it was checked with)' }),
     receivedAt: isoTime,
     verdict: z.string().meta({
       description: '`verified`, or why it was refused: malformed, missing_signature, bad_signature, md5_not_allowed',
@@ -364,12 +503,13 @@ export const ipnEventResponse = z
   })
   .meta({ id: 'IpnEvent', description: 'One IPN attempt as received, with its verdict and what became of it' });
 
-export const ipnEventListResponse = z.object({ data: z.array(ipnEventResponse) }).meta({ id: 'IpnEventList' });
+export const ipnEventListResponse = pageOf(ipnEventResponse, 'IpnEventList');
 
 export const webhookDeliveryResponse = z
   .object({
     eventId: z.string().meta({ example: 'evt_42' }),
     eventType: z.string().meta({ example: 'invoice.paid' }),
+    livemode: z.boolean().meta({ description: "The invoice's mode" }),
     invoiceId: z.string(),
     attempt: z.int().meta({ description: '1 for the first attempt; numbering goes on across resends' }),
     url: z.string(),
@@ -388,12 +528,7 @@ export const webhookDeliveryResponse = z
   })
   .meta({ id: 'WebhookDelivery', description: 'One attempt to POST an event to the merchant' });
 
-export const webhookDeliveryListResponse = z
-  .object({
-    data: z.array(webhookDeliveryResponse),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
-  })
-  .meta({ id: 'WebhookDeliveryList' });
+export const webhookDeliveryListResponse = pageOf(webhookDeliveryResponse, 'WebhookDeliveryList');
 
 export const webhookResendResponse = z
   .object({
@@ -401,6 +536,55 @@ export const webhookResendResponse = z
     workflowId: z.string().meta({ description: 'The delivery in the Temporal UI', example: 'webhook-evt_42-resend-1' }),
   })
   .meta({ id: 'WebhookResend' });
+
+// ---- Events (lib/events.ts) ----------------------------------------------------------------------------------------
+
+const eventTypes = Object.keys(EVENT_TYPES) as [EventType, ...EventType[]];
+const eventId = z
+  .string()
+  .regex(/^evt_\d{1,15}$/, 'must be an event id such as evt_42')
+  .meta({ example: 'evt_42' });
+
+export const listEventsQuery = listQuery({
+  type: z.enum(eventTypes).optional().meta({ description: 'Only events of this type' }),
+  invoiceId: text(100)
+    .optional()
+    .meta({ description: 'Only events of this invoice', example: 'inv_5m3yykz32y211hc1gn0g' }),
+});
+
+export const eventParams = z.object({ id: eventId });
+
+/** The envelope of one event type (`type` a literal), or of any (`type` the enum). */
+export const eventEnvelopeSchema = (type: z.ZodType, meta: { id?: string; description: string }) =>
+  z
+    .object({
+      id: eventId.meta({ description: 'The same in every delivery and resend: dedupe on it (also `webhook-id`)' }),
+      type,
+      createdAt: isoTime.meta({ description: 'When the change happened' }),
+      apiVersion: z
+        .string()
+        .meta({ description: 'The API version the payload was made under; it never changes', example: API_VERSION }),
+      livemode: z.boolean().meta({
+        description: "The invoice's mode: true for live money, false for test mode (delivered to the same webhook URL)",
+      }),
+      data: z.object({
+        // the invoice as it was when the event happened
+        invoice: invoiceResponse,
+        previousStatus: z
+          .enum(INVOICE_STATUSES)
+          .nullable()
+          .meta({ description: 'The status before the change; null for invoice.created' }),
+      }),
+    })
+    .meta(meta);
+
+export const eventResponse = eventEnvelopeSchema(z.enum(eventTypes), {
+  id: 'Event',
+  description:
+    'A change of an invoice, as POSTed to the webhook URL and listed by GET /v1/events; frozen when it happened',
+});
+
+export const eventListResponse = pageOf(eventResponse, 'EventList');
 
 // ---- API keys and merchant access (lib/api-keys.ts) --------------------------------------------------------------
 
@@ -431,7 +615,8 @@ export const disableMerchantBody = z.strictObject({
 
 const apiKeyFields = {
   id: z.string().meta({ example: 'key_8k2m4x0r7t3v5w9y1z6q' }),
-  prefix: z.string().meta({ description: 'The first characters of the key, to recognise it', example: 'sk_TeZL' }),
+  prefix: z.string().meta({ description: 'The first characters of the key, to recognise it', example: 'sk_test_TeZL' }),
+  livemode: z.boolean().meta({ description: 'Its mode: a key sees, and manages the keys of, its own mode only' }),
   state: z.enum(['active', 'expiring', 'expired', 'revoked']).meta({
     description: '`expiring`: works until `expiresAt` (rotated away); `expired` and `revoked` keys are refused',
   }),
@@ -467,9 +652,13 @@ export const replacedApiKeysResponse = z
     merchantId: z.string().meta({ example: 'mer_37cq1jqzb58a0xv9k5y1' }),
     revoked: z.array(z.string()).meta({ description: 'The ids of the keys revoked now' }),
     keyId: z.string().meta({ example: 'key_8k2m4x0r7t3v5w9y1z6q' }),
-    apiKey: newApiKey,
+    apiKey: newApiKey.meta({
+      description: 'The new key of the mode the merchant works in (live once it is live); the same as one below',
+    }),
+    liveApiKey: newApiKey.meta({ description: 'The new live key (`sk_live_…`), shown once' }),
+    testApiKey: newApiKey.meta({ description: 'The new test key (`sk_test_…`), shown once' }),
   })
-  .meta({ id: 'ReplacedApiKeys', description: 'Every key revoked, and the one new key to hand to the merchant' });
+  .meta({ id: 'ReplacedApiKeys', description: 'Every key of both modes revoked, and one new key per mode' });
 
 export const merchantAccessResponse = z
   .object({
@@ -480,7 +669,8 @@ export const merchantAccessResponse = z
   })
   .meta({ id: 'MerchantAccess', description: 'Whether the merchant may use its API keys and dashboard' });
 
-const settingValue = z.union([z.string(), z.boolean()]);
+// null: a live setup not there (before the merchant went live)
+const settingValue = z.union([z.string(), z.boolean()]).nullable();
 export const settingsChangeResponse = z
   .object({
     id: z.int(),

@@ -1,9 +1,10 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { escapeHtml as esc } from '../lib/html';
 import type { ApiConfig } from './config';
 import { document } from './dashboard-pages';
+import { HttpError } from './errors';
 import { localeOf, pageLanguage } from './i18n';
 
 const MINUTE_MS = 60_000;
@@ -40,13 +41,13 @@ export const noStore: RequestHandler = (_req, res, next) => {
 };
 
 /** How a refusal is worded for the caller: `seconds` until the window resets (also in `Retry-After`). */
-type Refuse = (req: Request, res: Response, seconds: number) => void;
+type Refuse = (req: Request, res: Response, seconds: number, next: NextFunction) => void;
 
-/** A 429 as the /v1 API answers errors. */
+/** A 429 as the /v1 API answers errors: handed to api/errors.ts, which words every error of the API. */
 export const refuseJson =
   (what: string): Refuse =>
-  (_req, res, seconds) =>
-    void res.status(429).json({ error: { code: 'rate_limited', message: `${what}: try again in ${seconds} seconds` } });
+  (_req, _res, seconds, next) =>
+    next(new HttpError(429, 'rate_limited', `${what}: try again in ${seconds} seconds`));
 
 /** A 429 as a page, for a person in a browser, in their language (locales/<language>/public.json, `tooMany`). */
 export const refuseHtml =
@@ -86,7 +87,7 @@ function limiter(o: {
     ...(o.key && { keyGenerator: o.key }),
     // An answer that does not count is taken back once it is sent (so, while in flight, it counts).
     ...(o.counts && { skipSuccessfulRequests: true, requestWasSuccessful: (_req, res) => !o.counts!(res) }),
-    handler: (req, res) => o.refuse(req, res, Number(res.getHeader('Retry-After') ?? 60)),
+    handler: (req, res, next) => o.refuse(req, res, Number(res.getHeader('Retry-After') ?? 60), next),
   });
 }
 

@@ -1,16 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { IpnEventRow } from './ipn';
-import type { MerchantRow } from '../lib/merchants';
+import type { IpnSummaryRow } from './ipn-log';
+import { isLive, openMerchant, sealContext, type MerchantRow } from '../lib/merchants';
+import type { SecretBox } from '../lib/secret-box';
 import { fromMinorUnits } from '../lib/money';
 import { webhookEventId } from '../workflows/shared';
 
 export interface ProductRow {
   id: string;
   merchant_id: string;
+  /** Sold in live mode (true) or test mode (false). */
+  livemode: boolean;
   name: string;
   price_minor: number;
   currency: string;
   active: boolean;
+  /** The merchant's own key-value pairs (api/schemas.ts bounds them). */
+  metadata: Record<string, string>;
   created_at: Date;
 }
 
@@ -29,26 +34,31 @@ export interface InvoiceEventRow {
 export const ipnUrlOf = (publicUrl: string, merchantId: string) => `${publicUrl}/ipn/2checkout/${merchantId}`;
 export const orderUrlOf = (publicUrl: string, productId: string) => `${publicUrl}/order/${productId}`;
 
-/** A merchant as it sees itself: secrets never leave, only fingerprints to recognise them. */
-export function merchantView(
-  m: MerchantRow,
-  publicUrl: string,
-  secrets: { secretKey: string; buyLinkSecretWord: string; webhookSecret: string | null },
-) {
+/**
+ * A merchant as a key of `livemode` sees itself: the 2Checkout setup of that mode (null: live, not set up yet).
+ * Secrets never leave, only fingerprints to recognise them.
+ */
+export function merchantView(m: MerchantRow, publicUrl: string, livemode: boolean, box: SecretBox) {
+  const setup = livemode && !isLive(m) ? undefined : openMerchant(m, box, livemode);
+  const webhookSecret = m.webhook_secret_sealed && box.open(m.webhook_secret_sealed, sealContext.webhookSecret(m.id));
   return {
     id: m.id,
     name: m.name,
     ipnUrl: ipnUrlOf(publicUrl, m.id),
-    twocheckout: {
-      merchantCode: m.twocheckout_merchant_code,
-      environment: m.twocheckout_environment,
-      testOrders: m.accept_test_orders,
-      allowMd5Ipn: m.allow_md5_ipn,
-      secretKey: secretFingerprint(secrets.secretKey),
-      buyLinkSecretWord: secretFingerprint(secrets.buyLinkSecretWord),
-    },
+    livemode,
+    live: isLive(m),
+    twocheckout: setup
+      ? {
+          merchantCode: setup.merchantCode,
+          environment: setup.environment,
+          testOrders: setup.acceptTestOrders,
+          allowMd5Ipn: setup.allowMd5Ipn,
+          secretKey: secretFingerprint(setup.secretKey),
+          buyLinkSecretWord: secretFingerprint(setup.buyLinkSecretWord),
+        }
+      : null,
     webhookUrl: m.webhook_url,
-    webhookSecret: secrets.webhookSecret === null ? null : secretFingerprint(secrets.webhookSecret),
+    webhookSecret: webhookSecret ? secretFingerprint(webhookSecret) : null,
     createdAt: m.created_at.toISOString(),
     updatedAt: m.updated_at.toISOString(),
   };
@@ -69,16 +79,19 @@ export function productView(p: ProductRow, publicUrl: string) {
     price: fromMinorUnits(p.price_minor, p.currency),
     currency: p.currency,
     active: p.active,
+    livemode: p.livemode,
     orderUrl: orderUrlOf(publicUrl, p.id),
+    metadata: p.metadata,
     createdAt: p.created_at.toISOString(),
   };
 }
 
 export { invoiceView } from '../lib/invoice-view';
 
-export function ipnEventView(e: IpnEventRow) {
+export function ipnEventView(e: IpnSummaryRow) {
   return {
     id: e.id,
+    livemode: e.livemode,
     receivedAt: e.received_at.toISOString(),
     verdict: e.verdict,
     algorithm: e.algorithm,
@@ -109,6 +122,8 @@ export function invoiceEventView(e: InvoiceEventRow) {
 export interface WebhookDeliveryRow {
   id: number;
   merchant_id: string;
+  /** The invoice's mode. */
+  livemode: boolean;
   invoice_id: string;
   event_id: string;
   event_type: string;
@@ -127,6 +142,7 @@ export function webhookDeliveryView(d: WebhookDeliveryRow) {
   return {
     eventId: d.event_id,
     eventType: d.event_type,
+    livemode: d.livemode,
     invoiceId: d.invoice_id,
     attempt: d.attempt,
     url: d.url,

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { sealContext, type MerchantRow, type TwoCheckoutEnvironment } from '../lib/merchants';
+import { sealContext, webhookEnvironment, type MerchantRow, type TwoCheckoutEnvironment } from '../lib/merchants';
 import type { SecretBox } from '../lib/secret-box';
 import { DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS, newWebhookSecret, webhookUrlProblem } from '../lib/webhooks';
-import { HttpError } from './errors';
+import { invalidField } from './errors';
 
 export interface WebhookSettingsChange {
   /** Where to POST events; null stops webhooks; undefined leaves the URL as it is. */
@@ -11,14 +11,14 @@ export interface WebhookSettingsChange {
   readonly rotateSecret?: boolean;
   /** On rotation: how long the replaced secret goes on signing too, in seconds (default 24 h; 0 stops it at once). */
   readonly overlapSeconds?: number;
-  /** The merchant's environment after this change, when the same request changes it. */
+  /** Which rule the URL follows after this change (lib/merchants.ts webhookEnvironment), when the request changes it. */
   readonly environment?: TwoCheckoutEnvironment;
 }
 
 /** A 400 when `url` may not receive the webhooks of a merchant in `environment` (live: https only). */
 export function checkWebhookUrl(environment: TwoCheckoutEnvironment, url: string | null): void {
   const problem = url === null ? undefined : webhookUrlProblem(environment, url);
-  if (problem !== undefined) throw new HttpError(400, 'invalid_request', `webhookUrl: ${problem}`);
+  if (problem !== undefined) throw invalidField('webhookUrl', problem);
 }
 
 /**
@@ -37,8 +37,8 @@ export async function updateWebhookSettings(
     if (!current) throw new Error(`Merchant ${merchantId} does not exist`);
     const url = change.webhookUrl === undefined ? current.webhook_url : change.webhookUrl;
     if (url === null && change.rotateSecret)
-      throw new HttpError(400, 'invalid_request', 'rotateWebhookSecret needs a webhookUrl: there is nothing to sign');
-    checkWebhookUrl(change.environment ?? current.twocheckout_environment, url);
+      throw invalidField('rotateWebhookSecret', 'needs a webhookUrl: there is nothing to sign');
+    checkWebhookUrl(change.environment ?? webhookEnvironment(current), url);
     const webhookSecret =
       url !== null && (current.webhook_secret_sealed === null || change.rotateSecret) ? newWebhookSecret() : undefined;
     const overlapMs = (change.overlapSeconds ?? DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS) * 1000;

@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import { apiKeyPrefix, hashApiKey, newApiKey, newId } from './ids';
-import type { MerchantRow } from './merchants';
+import { isLive, type MerchantRow } from './merchants';
 
 /** One API key of a merchant (migrations/20261130000030_create_api_keys.ts); the key itself is never stored. */
 export interface ApiKeyRow {
   id: string;
   merchant_id: string;
+  /** The key's mode: it sees and makes only rows of this mode (migrations/20261202000400_test_and_live_mode.ts). */
+  livemode: boolean;
   key_hash: string;
   prefix: string;
   created_at: Date;
@@ -29,6 +31,7 @@ export type ApiKeyCheck = { ok: true; merchant: MerchantRow; key: ApiKeyRow } | 
 // key_expired and key_stale are judged by the database's clock in the lookup itself: every api replica agrees.
 type Joined = MerchantRow & {
   key_id: string;
+  key_livemode: boolean;
   key_prefix: string;
   key_created_at: Date;
   key_expires_at: Date | null;
@@ -51,6 +54,7 @@ export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCh
     .first<Joined | undefined>(
       'm.*',
       'k.id as key_id',
+      'k.livemode as key_livemode',
       'k.prefix as key_prefix',
       'k.created_at as key_created_at',
       'k.expires_at as key_expires_at',
@@ -62,6 +66,7 @@ export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCh
   if (!row) return { ok: false, reason: 'unknown' };
   const {
     key_id: id,
+    key_livemode: livemode,
     key_prefix: prefix,
     key_created_at: createdAt,
     key_expires_at: expiresAt,
@@ -78,6 +83,7 @@ export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCh
   const key: ApiKeyRow = {
     id,
     merchant_id: merchant.id,
+    livemode,
     key_hash: keyHash,
     prefix,
     created_at: createdAt,
@@ -97,11 +103,21 @@ export async function checkApiKey(db: Knex, presented: string): Promise<ApiKeyCh
   return { ok: true, merchant, key };
 }
 
-/** A new key for the merchant, inside the caller's transaction; the key itself is in this answer only. */
-export async function insertApiKey(trx: Knex, merchantId: string): Promise<{ row: ApiKeyRow; apiKey: string }> {
-  const apiKey = newApiKey();
+/** A new key of `livemode` for the merchant, inside the caller's transaction; the key itself is in this answer only. */
+export async function insertApiKey(
+  trx: Knex,
+  merchantId: string,
+  livemode: boolean,
+): Promise<{ row: ApiKeyRow; apiKey: string }> {
+  const apiKey = newApiKey(livemode);
   const [row] = await trx<ApiKeyRow>('api_keys')
-    .insert({ id: newId('key'), merchant_id: merchantId, key_hash: hashApiKey(apiKey), prefix: apiKeyPrefix(apiKey) })
+    .insert({
+      id: newId('key'),
+      merchant_id: merchantId,
+      livemode,
+      key_hash: hashApiKey(apiKey),
+      prefix: apiKeyPrefix(apiKey),
+    })
     .returning('*');
   return { row: row!, apiKey };
 }
@@ -138,12 +154,11 @@ const withState = (db: Knex) =>
 const working = <Q extends Knex.QueryBuilder>(q: Q): Q =>
   q.whereNull('revoked_at').whereRaw('(expires_at is null or expires_at > now())') as Q;
 
-/** The merchant's working keys as the audit names them: `key_… (sk_…)`, and `until …` when expiring. */
-async function workingKeyNames(trx: Knex, merchantId: string): Promise<string[]> {
-  const keys: ApiKeyRow[] = await working(trx<ApiKeyRow>('api_keys').where({ merchant_id: merchantId })).orderBy([
-    'created_at',
-    'id',
-  ]);
+/** The merchant's working keys of a mode as the audit names them: `key_… (sk_…)`, and `until …` when expiring. */
+async function workingKeyNames(trx: Knex, merchantId: string, livemode: boolean): Promise<string[]> {
+  const keys: ApiKeyRow[] = await working(
+    trx<ApiKeyRow>('api_keys').where({ merchant_id: merchantId, livemode }),
+  ).orderBy(['created_at', 'id']);
   return keys.map((k) => `${k.id} (${k.prefix})${k.expires_at ? ` until ${k.expires_at.toISOString()}` : ''}`);
 }
 /** One audit value, a string as the table's other values are. */
@@ -179,21 +194,26 @@ async function endDashboardSessions(trx: Knex, merchantId: string): Promise<void
 export type RotateResult =
   { ok: true; created: ListedApiKey; apiKey: string; previous: ListedApiKey } | { ok: false; reason: 'too_many_keys' };
 
+/** The audited field of a mode's keys: `apiKeys` (live, as before modes) or `testApiKeys`. */
+const keysField = (livemode: boolean) => (livemode ? 'apiKeys' : 'testApiKeys');
+
 /**
- * Rotation: a new key, and the calling key set to expire after `overlapSeconds` (0: at once), so an integration can
- * switch without downtime. An expiry already nearer is kept: rotating never lengthens a key's life.
+ * Rotation: a new key of the calling key's mode, and the calling key set to expire after `overlapSeconds` (0: at
+ * once), so an integration can switch without downtime. An expiry already nearer is kept: rotating never lengthens a
+ * key's life.
  */
 export async function rotateApiKey(
   db: Knex,
   merchantId: string,
-  calling: Pick<ApiKeyRow, 'id' | 'prefix'>,
+  calling: Pick<ApiKeyRow, 'id' | 'prefix' | 'livemode'>,
   overlapSeconds: number,
 ): Promise<RotateResult> {
+  const { livemode } = calling;
   return db.transaction(async (trx) => {
     await lockMerchant(trx, merchantId);
-    const before = await workingKeyNames(trx, merchantId);
+    const before = await workingKeyNames(trx, merchantId, livemode);
     if (before.length >= MAX_WORKING_KEYS) return { ok: false, reason: 'too_many_keys' };
-    const { row, apiKey } = await insertApiKey(trx, merchantId);
+    const { row, apiKey } = await insertApiKey(trx, merchantId, livemode);
     await trx<ApiKeyRow>('api_keys')
       .where({ id: calling.id, merchant_id: merchantId })
       .update({
@@ -202,7 +222,7 @@ export async function rotateApiKey(
         ]) as unknown as Date,
       });
     await audit(trx, merchantId, keyActor(calling), {
-      apiKeys: { from: named(before), to: named(await workingKeyNames(trx, merchantId)) },
+      [keysField(livemode)]: { from: named(before), to: named(await workingKeyNames(trx, merchantId, livemode)) },
     });
     const keys = await withState(trx).whereIn('id', [row.id, calling.id]);
     const byId = (id: string) => keys.find((k) => k.id === id)!;
@@ -213,63 +233,84 @@ export async function rotateApiKey(
 export type RevokeResult = { ok: true; key: ListedApiKey } | { ok: false; reason: 'not_found' | 'last_key' };
 
 /**
- * Revokes one key of the merchant at once, and ends its dashboard sessions (a session does not say which key opened
- * it). The merchant's last working key without an expiry is kept (`last_key`): revoking it would leave nothing to
- * call the API or sign in with, and only the admin could let the merchant back in. A key already revoked: no change.
+ * Revokes one key of the merchant's `livemode` at once (a key of the other mode is not found: a test key cannot
+ * touch live keys), and ends its dashboard sessions (a session does not say which key opened it). The mode's last
+ * working key without an expiry is kept (`last_key`): revoking it would leave nothing to call the API or sign in
+ * with, and only the admin could let the merchant back in. A key already revoked: no change.
  */
 export async function revokeApiKey(
   db: Knex,
   merchantId: string,
+  livemode: boolean,
   keyId: string,
   actor: AccessActor,
 ): Promise<RevokeResult> {
   return db.transaction(async (trx) => {
     await lockMerchant(trx, merchantId);
-    const key = await withState(trx).where({ id: keyId, merchant_id: merchantId }).first();
+    const key = await withState(trx).where({ id: keyId, merchant_id: merchantId, livemode }).first();
     if (!key) return { ok: false, reason: 'not_found' };
     if (key.state === 'revoked') return { ok: true, key };
-    const lasting = await working(trx<ApiKeyRow>('api_keys').where({ merchant_id: merchantId }).whereNull('expires_at'))
+    const lasting = await working(
+      trx<ApiKeyRow>('api_keys').where({ merchant_id: merchantId, livemode }).whereNull('expires_at'),
+    )
       .whereNot({ id: keyId })
       .first<Pick<ApiKeyRow, 'id'> | undefined>('id');
     if (key.expires_at === null && !lasting) return { ok: false, reason: 'last_key' };
-    const before = await workingKeyNames(trx, merchantId);
+    const before = await workingKeyNames(trx, merchantId, livemode);
     await trx<ApiKeyRow>('api_keys')
       .where({ id: keyId })
       .update({ revoked_at: trx.fn.now() as unknown as Date });
     await endDashboardSessions(trx, merchantId);
     await audit(trx, merchantId, actor, {
-      apiKeys: { from: named(before), to: named(await workingKeyNames(trx, merchantId)) },
+      [keysField(livemode)]: { from: named(before), to: named(await workingKeyNames(trx, merchantId, livemode)) },
     });
     return { ok: true, key: (await withState(trx).where({ id: keyId }).first())! };
   });
 }
 
 /**
- * The admin's answer to a leaked key: every key of the merchant revoked at once, its dashboard sessions ended, and
- * one new key (answered once, to hand to the merchant), so the merchant is never left without a way back in.
- * Undefined: no such merchant.
+ * The admin's answer to a leaked key: every key of the merchant, of both modes, revoked at once, its dashboard
+ * sessions ended, and one new key per mode (answered once, to hand to the merchant), so the merchant is never left
+ * without a way back in. Undefined: no such merchant.
  */
 export async function replaceAllApiKeys(
   db: Knex,
   merchantId: string,
-): Promise<{ revoked: ApiKeyRow[]; created: ApiKeyRow; apiKey: string } | undefined> {
+): Promise<
+  | {
+      revoked: ApiKeyRow[];
+      created: { live: ApiKeyRow; test: ApiKeyRow };
+      apiKeys: { live: string; test: string };
+      /** Whether the merchant has a live setup. */
+      merchantLive: boolean;
+    }
+  | undefined
+> {
   return db.transaction(async (trx) => {
-    if (!(await lockMerchant(trx, merchantId))) return undefined;
-    const before = await workingKeyNames(trx, merchantId);
+    const merchant = await lockMerchant(trx, merchantId);
+    if (!merchant) return undefined;
+    const before = [await workingKeyNames(trx, merchantId, true), await workingKeyNames(trx, merchantId, false)];
     const revoked: ApiKeyRow[] = await working(trx<ApiKeyRow>('api_keys').where({ merchant_id: merchantId }))
       .update({ revoked_at: trx.fn.now() as unknown as Date })
       .returning('*');
-    const created = await insertApiKey(trx, merchantId);
+    const live = await insertApiKey(trx, merchantId, true);
+    const test = await insertApiKey(trx, merchantId, false);
     await endDashboardSessions(trx, merchantId);
     await audit(
       trx,
       merchantId,
       { type: 'admin', name: 'admin' },
       {
-        apiKeys: { from: named(before), to: named(await workingKeyNames(trx, merchantId)) },
+        apiKeys: { from: named(before[0]!), to: named(await workingKeyNames(trx, merchantId, true)) },
+        testApiKeys: { from: named(before[1]!), to: named(await workingKeyNames(trx, merchantId, false)) },
       },
     );
-    return { revoked, created: created.row, apiKey: created.apiKey };
+    return {
+      revoked,
+      created: { live: live.row, test: test.row },
+      apiKeys: { live: live.apiKey, test: test.apiKey },
+      merchantLive: isLive(merchant),
+    };
   });
 }
 
@@ -304,10 +345,13 @@ export async function setMerchantDisabled(
   });
 }
 
-/** Every key of the merchant, newest first: the last 100, more than any merchant rotates, bounded for a runaway one. */
-export async function listApiKeys(db: Knex, merchantId: string): Promise<ListedApiKey[]> {
+/**
+ * Every key of the merchant's `livemode`, newest first: the last 100, more than any merchant rotates, bounded for a
+ * runaway one. A key sees its own mode's keys only.
+ */
+export async function listApiKeys(db: Knex, merchantId: string, livemode: boolean): Promise<ListedApiKey[]> {
   return withState(db)
-    .where({ merchant_id: merchantId })
+    .where({ merchant_id: merchantId, livemode })
     .orderBy([
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'desc' },

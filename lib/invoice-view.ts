@@ -1,10 +1,19 @@
 import type { InvoiceRow } from './invoice';
 import { fromMinorUnits, moneyView } from './money';
 
+/**
+ * Whether an invoice is live money: the mode of the key (or product) it was made with, recorded on it
+ * (migrations/20261202000400_test_and_live_mode.ts) and never changed. Events carry it.
+ */
+export function livemodeOf(i: Pick<InvoiceRow, 'livemode'>): boolean {
+  return i.livemode;
+}
+
 /** An invoice as the API shows it and webhooks send it: amounts as decimal strings, times as ISO 8601. */
 export function invoiceView(i: InvoiceRow) {
   return {
     id: i.id,
+    livemode: i.livemode,
     status: i.status,
     // while 2Checkout is asked again, what failed and when the next attempt is
     statusReason: i.waiting_reason ?? i.status_reason,
@@ -26,6 +35,7 @@ export function invoiceView(i: InvoiceRow) {
     externalId: i.external_id,
     checkoutUrl: i.checkout_url,
     language: i.language,
+    metadata: i.metadata,
     twocheckout: { refNo: i.twocheckout_refno, orderNo: i.twocheckout_order_no, testOrder: i.test_order },
     expiresAt: i.expires_at.toISOString(),
     paidAt: i.paid_at?.toISOString() ?? null,

@@ -95,6 +95,25 @@ export function scrubUrl(url: string): string {
 }
 
 /**
+ * The request's id: the caller's X-Request-Id when it is a plain token, else a new UUID. Set once (on `req.id`, where
+ * pino-http's lines take it from) and sent back in X-Request-Id; error bodies carry it as `requestId`.
+ */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  if (typeof req.id === 'string') return req.id;
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  req.id = id;
+  return id;
+}
+
+/** Middleware: every answer carries X-Request-Id, logged or not. */
+export function requestIds(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  requestIdOf(req, res);
+  next();
+}
+
+/**
  * Express middleware logging one line per request when it is answered: method, URL (secret query values scrubbed),
  * status, time, headers (credentials redacted by the logger). Never a body: bodies carry secrets and card data.
  */
@@ -103,12 +122,7 @@ export function requestLogger(logger: Logger, opts: { ignore?: readonly string[]
   return pinoHttp({
     logger,
     autoLogging: { ignore: (req) => ignored.has((req.url ?? '').split('?')[0]!) },
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    genReqId: requestIdOf,
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {

@@ -4,14 +4,21 @@ import { CONVERTPLUS_BUY_URL } from './twocheckout';
 
 export type TwoCheckoutEnvironment = 'sandbox' | 'live';
 
-/** A merchant with its 2Checkout secrets opened: only ever in memory, never logged, never in workflow history. */
+/**
+ * A merchant with the 2Checkout setup of one mode opened (secrets included): only ever in memory, never logged, never
+ * in workflow history. Test mode: the sandbox, or 2Checkout itself with test orders only; live mode: 2Checkout, real
+ * orders.
+ */
 export interface Merchant {
   readonly id: string;
   readonly name: string;
+  /** The mode whose setup this is. */
+  readonly livemode: boolean;
   readonly merchantCode: string;
   readonly secretKey: string;
   readonly buyLinkSecretWord: string;
   readonly environment: TwoCheckoutEnvironment;
+  /** Whether a 2Checkout test order may pay; also whether its links ask for test orders (`test=1`). */
   readonly acceptTestOrders: boolean;
   readonly allowMd5Ipn: boolean;
   readonly webhookUrl: string | null;
@@ -19,6 +26,7 @@ export interface Merchant {
   readonly createdAt: Date;
 }
 
+/** The `twocheckout_` columns and `accept_test_orders`, `allow_md5_ipn` are the test setup; `live_` the live one. */
 export interface MerchantRow {
   id: string;
   name: string;
@@ -28,6 +36,12 @@ export interface MerchantRow {
   twocheckout_environment: TwoCheckoutEnvironment;
   accept_test_orders: boolean;
   allow_md5_ipn: boolean;
+  /** The live setup (migrations/20261202000400_test_and_live_mode.ts): null code, not live yet. */
+  live_twocheckout_merchant_code: string | null;
+  /** Null while live: the test setup's, the same 2Checkout account (merchants migrated live). */
+  live_twocheckout_secret_key_sealed: string | null;
+  live_twocheckout_buy_link_secret_word_sealed: string | null;
+  live_allow_md5_ipn: boolean;
   webhook_url: string | null;
   webhook_secret_sealed: string | null;
   /** The secret before the last rotation: webhooks are signed with it too until the time beside it. */
@@ -46,6 +60,8 @@ export interface MerchantRow {
 export const sealContext = {
   secretKey: (merchantId: string) => `merchants.twocheckout_secret_key:${merchantId}`,
   buyLinkSecretWord: (merchantId: string) => `merchants.twocheckout_buy_link_secret_word:${merchantId}`,
+  liveSecretKey: (merchantId: string) => `merchants.live_twocheckout_secret_key:${merchantId}`,
+  liveBuyLinkSecretWord: (merchantId: string) => `merchants.live_twocheckout_buy_link_secret_word:${merchantId}`,
   webhookSecret: (merchantId: string) => `merchants.webhook_secret:${merchantId}`,
   previousWebhookSecret: (merchantId: string) => `merchants.webhook_previous_secret:${merchantId}`,
 };
@@ -62,30 +78,86 @@ export const SEALED_COLUMNS: readonly {
   { column: 'twocheckout_buy_link_secret_word_sealed', context: sealContext.buyLinkSecretWord },
   { column: 'webhook_secret_sealed', context: sealContext.webhookSecret },
   { column: 'webhook_previous_secret_sealed', context: sealContext.previousWebhookSecret },
+  { column: 'live_twocheckout_secret_key_sealed', context: sealContext.liveSecretKey },
+  { column: 'live_twocheckout_buy_link_secret_word_sealed', context: sealContext.liveBuyLinkSecretWord },
 ];
 
-export function openMerchant(row: MerchantRow, box: SecretBox): Merchant {
-  return {
+/** Whether the merchant has a live setup: until then its live keys read, and make no invoice. */
+export const isLive = (row: Pick<MerchantRow, 'live_twocheckout_merchant_code'>) =>
+  row.live_twocheckout_merchant_code !== null;
+
+/** The live setup is borrowing the test setup's secrets (the same 2Checkout account, as migrated). */
+export const liveBorrowsTestSecrets = (row: MerchantRow) =>
+  isLive(row) && row.live_twocheckout_secret_key_sealed === null;
+
+export class LiveModeNotSetUp extends Error {
+  constructor(merchantId: string) {
+    super(`merchant ${merchantId} has no live 2Checkout setup`);
+  }
+}
+
+/**
+ * The merchant with the setup of `livemode` opened. A test setup on 2Checkout itself takes test orders only; a live
+ * setup never does. Throws LiveModeNotSetUp for live mode before the merchant went live.
+ */
+export function openMerchant(row: MerchantRow, box: SecretBox, livemode: boolean): Merchant {
+  // the setup's secrets are opened first, then the webhook secret (as before modes: the same error for the same row)
+  const common = () => ({
     id: row.id,
     name: row.name,
-    merchantCode: row.twocheckout_merchant_code,
-    secretKey: box.open(row.twocheckout_secret_key_sealed, sealContext.secretKey(row.id)),
-    buyLinkSecretWord: box.open(row.twocheckout_buy_link_secret_word_sealed, sealContext.buyLinkSecretWord(row.id)),
-    environment: row.twocheckout_environment,
-    acceptTestOrders: row.accept_test_orders,
-    allowMd5Ipn: row.allow_md5_ipn,
+    livemode,
     webhookUrl: row.webhook_url,
     webhookSecret:
       row.webhook_secret_sealed === null
         ? null
         : box.open(row.webhook_secret_sealed, sealContext.webhookSecret(row.id)),
     createdAt: row.created_at,
+  });
+  const testSecretKey = () => box.open(row.twocheckout_secret_key_sealed, sealContext.secretKey(row.id));
+  const testSecretWord = () =>
+    box.open(row.twocheckout_buy_link_secret_word_sealed, sealContext.buyLinkSecretWord(row.id));
+  if (!livemode) {
+    const [secretKey, buyLinkSecretWord] = [testSecretKey(), testSecretWord()];
+    return {
+      ...common(),
+      merchantCode: row.twocheckout_merchant_code,
+      secretKey,
+      buyLinkSecretWord,
+      environment: row.twocheckout_environment,
+      acceptTestOrders: row.twocheckout_environment === 'live' || row.accept_test_orders,
+      allowMd5Ipn: row.allow_md5_ipn,
+    };
+  }
+  if (row.live_twocheckout_merchant_code === null) throw new LiveModeNotSetUp(row.id);
+  const secretKey =
+    row.live_twocheckout_secret_key_sealed === null
+      ? testSecretKey()
+      : box.open(row.live_twocheckout_secret_key_sealed, sealContext.liveSecretKey(row.id));
+  const buyLinkSecretWord =
+    row.live_twocheckout_buy_link_secret_word_sealed === null
+      ? testSecretWord()
+      : box.open(row.live_twocheckout_buy_link_secret_word_sealed, sealContext.liveBuyLinkSecretWord(row.id));
+  return {
+    ...common(),
+    merchantCode: row.live_twocheckout_merchant_code,
+    secretKey,
+    buyLinkSecretWord,
+    environment: 'live',
+    acceptTestOrders: false,
+    allowMd5Ipn: row.live_allow_md5_ipn,
   };
 }
 
-export async function loadMerchant(db: Knex, box: SecretBox, merchantId: string): Promise<Merchant | undefined> {
+/** The merchant with the setup of `livemode`; undefined when there is no such merchant or no such setup. */
+export async function loadMerchant(
+  db: Knex,
+  box: SecretBox,
+  merchantId: string,
+  livemode: boolean,
+): Promise<Merchant | undefined> {
   const row = await db<MerchantRow>('merchants').where({ id: merchantId }).first();
-  return row && openMerchant(row, box);
+  if (!row || (livemode && !isLive(row))) return undefined;
+  return openMerchant(row, box, livemode);
 }
 
 /** Where a merchant's 2Checkout lives: the real hosts when live, the local sandbox (by configured URL) otherwise. */
@@ -101,6 +173,7 @@ export function twoCheckoutEndpoints(
 
 /** The 2Checkout account an invoice was created under, recorded on it (migrations/…_invoice_twocheckout_account.ts). */
 export interface InvoiceAccount {
+  readonly livemode: boolean;
   readonly twocheckout_environment: TwoCheckoutEnvironment;
   readonly twocheckout_merchant_code: string;
 }
@@ -112,6 +185,8 @@ export interface InvoiceAccount {
  * this deployment does not enable it.
  */
 export function accountMismatch(merchant: Merchant, invoice: InvoiceAccount, sandboxEnabled: boolean): string | null {
+  if (merchant.livemode !== invoice.livemode)
+    return `this ${invoice.livemode ? 'live' : 'test'} invoice is verified with the merchant's ${invoice.livemode ? 'live' : 'test'} setup only`;
   const created = `2Checkout merchant ${invoice.twocheckout_merchant_code} (${invoice.twocheckout_environment})`;
   if (invoice.twocheckout_environment === 'sandbox' && !sandboxEnabled)
     return `this invoice was created under ${created}, and the sandbox is disabled in this deployment (SANDBOX_ENABLED)`;
@@ -119,6 +194,25 @@ export function accountMismatch(merchant: Merchant, invoice: InvoiceAccount, san
     merchant.environment !== invoice.twocheckout_environment ||
     merchant.merchantCode !== invoice.twocheckout_merchant_code
   )
-    return `this invoice was created under ${created}, and the merchant's settings now name 2Checkout merchant ${merchant.merchantCode} (${merchant.environment}): only the account it was created under can confirm its payments`;
+    return `this invoice was created under ${created}, and the merchant's ${merchant.livemode ? 'live' : 'test'} setup now names 2Checkout merchant ${merchant.merchantCode} (${merchant.environment}): only the account it was created under can confirm its payments`;
   return null;
+}
+
+/**
+ * What one API key or dashboard session sees: its merchant's rows of its mode. Rows are found with `where(scope)`, so
+ * a row of the other mode is not found (404), as another merchant's is.
+ */
+export interface ModeScope {
+  readonly merchant_id: string;
+  readonly livemode: boolean;
+}
+
+/**
+ * Which rule the merchant's webhook URL (one for both modes) follows (lib/webhooks.ts): `live`, https only, once either
+ * setup is 2Checkout itself, whose payments (test orders included) are announced over TLS only.
+ */
+export function webhookEnvironment(
+  row: Pick<MerchantRow, 'live_twocheckout_merchant_code' | 'twocheckout_environment'>,
+): TwoCheckoutEnvironment {
+  return isLive(row) ? 'live' : row.twocheckout_environment;
 }

@@ -29,6 +29,8 @@ export interface RefundRow {
   id: string;
   invoice_id: string;
   merchant_id: string;
+  /** The invoice's mode. */
+  livemode: boolean;
   amount_minor: number;
   currency: string;
   reason: string | null;

@@ -2,28 +2,56 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { TwoCheckoutEnvironment } from './merchants';
 
 /**
- * The header every webhook carries: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. While a rotated
- * secret overlaps, a second `v1=` follows, made with the previous secret (as Stripe does).
+ * Webhooks are signed as Standard Webhooks says (https://www.standardwebhooks.com/), so its libraries verify them:
+ * `webhook-id` (the event id), `webhook-timestamp` (unix seconds) and `webhook-signature`, one `v1,<base64
+ * HMAC-SHA256 of "<id>.<timestamp>.<raw body>">` per secret, space-separated, the current secret's first: while a
+ * rotated secret overlaps, the previous one signs too. The HMAC key is the base64-decoded part after `whsec_`.
  */
-export const WEBHOOK_SIGNATURE_HEADER = 'Webhook-Signature';
+export const WEBHOOK_HEADERS = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
 
 /** How long the previous secret goes on signing after a rotation, unless the request says otherwise. */
 export const DEFAULT_WEBHOOK_SECRET_OVERLAP_SECONDS = 24 * 3600;
 
-/** A webhook signing secret (192 bits), shown to the merchant once. */
+/**
+ * A webhook signing secret (192 bits), shown to the merchant once: standard base64, as Standard Webhooks' libraries
+ * decode it. Secrets made before were base64url; they still sign (Buffer decodes both alphabets), but one with a
+ * `-` or `_` needs a rotation before those libraries accept it.
+ */
 export function newWebhookSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64url')}`;
+  return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-/**
- * The Webhook-Signature value for a body sent at `timestamp` (unix seconds): one `v1=` per secret, the current
- * secret's first. A receiver's check that keeps only the last `v1=` still passes with the previous secret.
- */
-export function webhookSignature(secrets: string | readonly string[], timestamp: number, rawBody: string): string {
-  const signatures = (typeof secrets === 'string' ? [secrets] : secrets).map(
-    (secret) => `v1=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`, 'utf8').digest('hex')}`,
-  );
-  return [`t=${timestamp}`, ...signatures].join(',');
+/** The webhook-signature value for event `id` sent at `timestamp` (unix seconds): one `v1,` per secret. */
+export function webhookSignature(
+  secrets: string | readonly string[],
+  id: string,
+  timestamp: number,
+  rawBody: string,
+): string {
+  return (typeof secrets === 'string' ? [secrets] : secrets)
+    .map((secret) => {
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`, 'utf8').digest('base64')}`;
+    })
+    .join(' ');
+}
+
+/** The three headers of one delivery of event `id`. */
+export function webhookHeaders(
+  secrets: string | readonly string[],
+  id: string,
+  timestamp: number,
+  rawBody: string,
+): Record<string, string> {
+  return {
+    [WEBHOOK_HEADERS.id]: id,
+    [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+    [WEBHOOK_HEADERS.signature]: webhookSignature(secrets, id, timestamp, rawBody),
+  };
 }
 
 /** Why a webhook URL is not acceptable for a merchant in `environment`: live payments are announced over TLS only. */

@@ -97,7 +97,7 @@ async function main(config: StartConfig): Promise<void> {
       '',
       'payments: ready',
       `  API           ${config.publicUrl}   (admin token: ${secrets.adminToken})`,
-      `  Dashboard     ${config.publicUrl}/dashboard   (demo merchant API key: ${demo.apiKey})`,
+      `  Dashboard     ${config.publicUrl}/dashboard   (demo merchant test key: ${demo.apiKey}${demo.liveApiKey ? `, live key: ${demo.liveApiKey}` : ''})`,
       `  API reference ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`,
       `  Metrics       ${config.publicUrl}/metrics (admin token)${config.workerMetricsPort ? `, worker http://127.0.0.1:${config.workerMetricsPort}/metrics` : ''}`,
       `  2Checkout     ${config.sandboxUrl}   (the sandbox: test cards, orders, IPN log)`,
@@ -131,10 +131,10 @@ async function devSecrets(config: StartConfig): Promise<{ adminToken: string; se
 }
 
 /**
- * The demo merchant (a `sandbox` merchant taking test orders): created through the API on first start, its API key
- * kept in DATA_DIR; on later starts, checked to be there still (a database made anew needs it made anew).
+ * The demo merchant (its test setup the sandbox; not live): created through the API on first start, its test and live
+ * keys kept in DATA_DIR; on later starts, checked to be there still (a database made anew needs it made anew).
  */
-async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ apiKey: string }> {
+async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ apiKey: string; liveApiKey?: string }> {
   const file = path.join(config.dataDir, 'demo-merchant.json');
   const api = (method: string, route: string, token: string, body: unknown) =>
     fetch(`http://127.0.0.1:${config.apiPort}${route}`, {
@@ -143,7 +143,7 @@ async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ 
       body: JSON.stringify(body),
     });
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { apiKey: string };
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { apiKey: string; liveApiKey?: string };
     if ((await api('PATCH', '/v1/merchant', saved.apiKey, {})).ok) return saved;
   } catch {
     // first start, or a database made anew: create it
@@ -160,10 +160,10 @@ async function demoMerchant(config: StartConfig, adminToken: string): Promise<{ 
   });
   if (!response.ok)
     throw new Error(`could not create the demo merchant: HTTP ${response.status} ${await response.text()}`);
-  const { apiKey } = (await response.json()) as { apiKey: string };
-  await writeFile(file, JSON.stringify({ apiKey }, null, 2), { mode: 0o600 });
+  const { testApiKey: apiKey, liveApiKey } = (await response.json()) as { testApiKey: string; liveApiKey: string };
+  await writeFile(file, JSON.stringify({ apiKey, liveApiKey }, null, 2), { mode: 0o600 });
   log('created the demo merchant "Demo shop"');
-  return { apiKey };
+  return { apiKey, liveApiKey };
 }
 
 /** One of our own TypeScript processes, run the way `npm start` runs itself. */

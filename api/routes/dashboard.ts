@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { InvoiceRow } from '../../lib/invoice';
 import { checkTwoCheckoutConnection } from '../../lib/connection-check';
 import { checkApiKey } from '../../lib/api-keys';
-import { openMerchant, type MerchantRow } from '../../lib/merchants';
+import { isLive, openMerchant, webhookEnvironment, type ModeScope } from '../../lib/merchants';
 import { webhookUrlProblem } from '../../lib/webhooks';
 import { INVOICE_STATUSES } from '../../workflows/shared';
 import {
@@ -20,6 +20,7 @@ import {
   settingsPage,
   type PageContext,
   type RefundFlash,
+  type SessionMerchant,
   type SettingsView,
 } from '../dashboard-pages';
 import { dashboardSession } from '../dashboard-session';
@@ -30,10 +31,10 @@ import { merchantOverview } from '../overview';
 import { listInvoices } from '../invoice-list';
 import { invoiceTimeline } from '../invoice-timeline';
 import { listIpnEvents } from '../ipn-log';
-import { listSettingsChanges } from '../merchant-settings';
+import { changesOfMode, listSettingsChanges } from '../merchant-settings';
 import { replayIpnEvent } from '../ipn';
 import { createProduct, listProducts } from '../products';
-import { refundsOf, requestRefund } from '../refunds';
+import { refundsOf, requestRefundOnce } from '../refunds';
 import { createRefundBody } from '../schemas';
 import type { RateLimits } from '../security';
 import { merchantView, orderUrlOf } from '../views';
@@ -41,6 +42,7 @@ import { updateWebhookSettings } from '../webhooks';
 
 const INVOICES_PER_PAGE = 50;
 const IPNS_PER_PAGE = 100;
+const PRODUCTS_PER_PAGE = 100;
 const SETTINGS_CHANGES_SHOWN = 20;
 const DAY_MS = 86400_000;
 
@@ -76,7 +78,7 @@ const FILTER_LABELS = {
 } as const;
 
 const ipnLogQuery = z.object({
-  before: z.preprocess(blank, z.coerce.number().int().positive().optional()),
+  cursor: z.preprocess(blank, z.string().max(500).optional()),
   replayed: z.preprocess(blank, z.coerce.number().int().positive().optional()),
   refused: z.preprocess(blank, z.enum(['not_found', 'not_verified', 'no_invoice', 'temporal_unavailable']).optional()),
   ipn: z.preprocess(blank, z.coerce.number().int().positive().optional()),
@@ -149,7 +151,10 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     session.checkCsrf,
   );
 
-  async function signedIn(req: Request, res: Response): Promise<MerchantRow | undefined> {
+  /** The rows a session sees: its merchant's, of the mode of the key it signed in with. */
+  const scope = (m: SessionMerchant): ModeScope => ({ merchant_id: m.id, livemode: m.livemode });
+
+  async function signedIn(req: Request, res: Response): Promise<SessionMerchant | undefined> {
     const merchant = await session.merchant(req);
     if (!merchant) res.redirect(303, '/dashboard/login');
     return merchant;
@@ -166,7 +171,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   router.get('/dashboard', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (merchant)
-      html(res, overviewPage(pageContext(req), merchant, await merchantOverview(db, merchant.id, deps.clock())));
+      html(res, overviewPage(pageContext(req), merchant, await merchantOverview(db, scope(merchant), deps.clock())));
   });
 
   router.get('/dashboard/login', (req, res) => {
@@ -190,7 +195,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       else html(res, loginPage(ctx, ctx.t('login.invalid')), 401);
       return;
     }
-    session.signIn(res, check.merchant);
+    session.signIn(res, check.merchant, check.key.livemode);
     res.redirect(303, '/dashboard');
   });
 
@@ -200,25 +205,39 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     res.redirect(303, '/dashboard/login');
   });
 
-  const products = async (merchant: MerchantRow) =>
-    (await listProducts(deps, merchant.id)).map((p) => ({
+  /** A page of products, newest first, and the link to the next (older) page, if any. */
+  const products = async (merchant: SessionMerchant, cursor?: string) => {
+    const page = await listProducts(deps, scope(merchant), { limit: PRODUCTS_PER_PAGE, cursor });
+    const rows = page.rows.map((p) => ({
       name: p.name,
       priceMinor: p.price_minor,
       currency: p.currency,
       orderUrl: orderUrlOf(config.publicUrl, p.id),
     }));
+    const olderPage =
+      page.nextCursor === null ? null : `/dashboard/products?cursor=${encodeURIComponent(page.nextCursor)}`;
+    return { rows, olderPage };
+  };
 
   /** Products: create one, copy its public order link. */
   router.get('/dashboard/products', async (req, res) => {
     const merchant = await signedIn(req, res);
-    if (merchant) html(res, productsPage(pageContext(req), merchant, await products(merchant)));
+    if (!merchant) return;
+    const ctx = pageContext(req);
+    const cursor = text(req.query.cursor);
+    try {
+      html(res, productsPage(ctx, merchant, await products(merchant, cursor || undefined)));
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 400) throw err;
+      html(res, productsPage(ctx, merchant, await products(merchant), ctx.t('invoices:staleCursor')), 400);
+    }
   });
 
   router.post('/dashboard/products', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
     try {
-      await createProduct(deps, merchant.id, req.body);
+      await createProduct(deps, scope(merchant), req.body);
     } catch (err) {
       if (!(err instanceof z.ZodError)) throw err;
       const ctx = pageContext(req);
@@ -243,8 +262,8 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     const f = parsed.data;
     let result;
     try {
-      result = await listInvoices(db, merchant.id, {
-        ...(f.status !== undefined && { status: f.status }),
+      result = await listInvoices(db, scope(merchant), {
+        ...(f.status !== undefined && { statuses: [f.status] }),
         ...(f.from !== undefined && { createdFrom: new Date(`${f.from}T00:00:00Z`) }),
         ...(f.to !== undefined && { createdBefore: new Date(new Date(`${f.to}T00:00:00Z`).getTime() + DAY_MS) }),
         limit: INVOICES_PER_PAGE,
@@ -279,7 +298,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     if (!merchant) return;
     const ctx = pageContext(req);
     const invoice = await db<InvoiceRow>('invoices')
-      .where({ id: String(req.params.id), merchant_id: merchant.id })
+      .where({ id: String(req.params.id), ...scope(merchant) })
       .first();
     if (!invoice) {
       html(res, notFoundPage(ctx, 'invoice', merchant), 404);
@@ -289,7 +308,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     html(res, await invoicePageOf(ctx, merchant, invoice, requested ? { requested } : {}));
   });
 
-  async function invoicePageOf(ctx: PageContext, merchant: MerchantRow, invoice: InvoiceRow, flash: RefundFlash) {
+  async function invoicePageOf(ctx: PageContext, merchant: SessionMerchant, invoice: InvoiceRow, flash: RefundFlash) {
     const [timeline, refunds] = await Promise.all([
       invoiceTimeline(db, merchant.id, invoice.id),
       refundsOf(deps, invoice.id),
@@ -317,7 +336,9 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       ...(blank(form.reason) !== undefined && { reason: String(form.reason) }),
     });
     const again = async (status: number, error: string) => {
-      const invoice = await db<InvoiceRow>('invoices').where({ id: invoiceId, merchant_id: merchant.id }).first();
+      const invoice = await db<InvoiceRow>('invoices')
+        .where({ id: invoiceId, ...scope(merchant) })
+        .first();
       if (!invoice) html(res, notFoundPage(ctx, 'invoice', merchant), 404);
       else html(res, await invoicePageOf(ctx, merchant, invoice, { error }), status);
     };
@@ -326,7 +347,9 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       return again(400, sentence(ctx, body.error, { amount: 'refunds:amount', reason: 'refunds:reason' }));
     }
     try {
-      const { refund } = await requestRefund(deps, merchant.id, invoiceId, body.data, key, 'dashboard');
+      // sent twice (a double click, a reload): the first answer again, so the same refund
+      const answer = await requestRefundOnce(deps, scope(merchant), invoiceId, body.data, key, 'dashboard');
+      const refund = JSON.parse(answer.body) as { id: string };
       res.redirect(
         303,
         `/dashboard/invoices/${encodeURIComponent(invoiceId)}?refundRequested=${encodeURIComponent(refund.id)}`,
@@ -355,12 +378,16 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
         : q.refused !== undefined && q.ipn !== undefined
           ? { error: replayRefusal(ctx, q.refused, q.ipn) }
           : {};
-    const { rows, older } = await listIpnEvents(db, merchant.id, {
-      ...(q.before !== undefined && { before: q.before }),
-      limit: IPNS_PER_PAGE,
-    });
-    const olderPage = older === null ? null : `/dashboard/ipn?before=${older}`;
-    html(res, ipnLogPage(ctx, merchant, { rows, olderPage }, flash));
+    let page;
+    try {
+      page = await listIpnEvents(db, scope(merchant), { limit: IPNS_PER_PAGE, cursor: q.cursor });
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 400) throw err;
+      html(res, ipnLogPage(ctx, merchant, { error: ctx.t('ipn:badLink', { problem: err.message }) }, {}), 400);
+      return;
+    }
+    const olderPage = page.nextCursor === null ? null : `/dashboard/ipn?cursor=${encodeURIComponent(page.nextCursor)}`;
+    html(res, ipnLogPage(ctx, merchant, { rows: page.rows, olderPage }, flash));
   });
 
   /** Replay to workflow: only the session merchant's verified IPNs of an invoice; then back to the log. */
@@ -368,7 +395,7 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     const merchant = await signedIn(req, res);
     if (!merchant) return;
     const id = Number(req.params.id);
-    const result = Number.isSafeInteger(id) && id > 0 ? await replayIpnEvent(deps, merchant.id, id) : undefined;
+    const result = Number.isSafeInteger(id) && id > 0 ? await replayIpnEvent(deps, scope(merchant), id) : undefined;
     if (!result || (!result.ok && result.reason === 'not_found')) {
       html(res, notFoundPage(pageContext(req), 'ipn', merchant), 404);
       return;
@@ -377,18 +404,25 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
     res.redirect(303, `/dashboard/ipn?${flash}`);
   });
 
-  async function settingsView(merchant: MerchantRow, extra: Partial<SettingsView> = {}): Promise<SettingsView> {
-    const opened = openMerchant(merchant, deps.secretBox);
-    const view = merchantView(merchant, config.publicUrl, opened);
+  /** The settings of the session's mode: its 2Checkout setup (none yet for live mode before going live). */
+  async function settingsView(merchant: SessionMerchant, extra: Partial<SettingsView> = {}): Promise<SettingsView> {
+    const view = merchantView(merchant, config.publicUrl, merchant.livemode, deps.secretBox);
+    const setup = view.twocheckout;
     return {
       merchant,
+      setup: setup && {
+        merchantCode: setup.merchantCode,
+        environment: setup.environment,
+        testOrders: setup.testOrders,
+        allowMd5Ipn: setup.allowMd5Ipn,
+      },
       ipnUrl: view.ipnUrl,
       ipnUrlLocal: !/^https:\/\//.test(config.publicUrl) || /\/\/(127\.|localhost|\[::1\])/.test(config.publicUrl),
-      secretFingerprints: {
-        secretKey: view.twocheckout.secretKey,
-        buyLinkSecretWord: view.twocheckout.buyLinkSecretWord,
-      },
-      settingsChanges: await listSettingsChanges(db, merchant.id, SETTINGS_CHANGES_SHOWN),
+      secretFingerprints: setup && { secretKey: setup.secretKey, buyLinkSecretWord: setup.buyLinkSecretWord },
+      settingsChanges: changesOfMode(
+        await listSettingsChanges(db, merchant.id, SETTINGS_CHANGES_SHOWN),
+        merchant.livemode,
+      ),
       ...extra,
     };
   }
@@ -403,9 +437,13 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
   router.post('/dashboard/settings/check', async (req, res) => {
     const merchant = await signedIn(req, res);
     if (!merchant) return;
+    if (merchant.livemode && !isLive(merchant)) {
+      html(res, settingsPage(pageContext(req), await settingsView(merchant)));
+      return;
+    }
     const check = await checkTwoCheckoutConnection(
       { fetch: deps.fetch, clock: deps.clock, sandboxUrl: config.sandboxUrl },
-      openMerchant(merchant, deps.secretBox),
+      openMerchant(merchant, deps.secretBox, merchant.livemode),
     );
     html(res, settingsPage(pageContext(req), await settingsView(merchant, { check })));
   });
@@ -427,8 +465,13 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       return;
     }
     const f = parsed.data;
+    // one URL for both modes: once live, only a live session changes where live events go (as PATCH /v1/merchant)
     const refused =
-      f.action === 'save' ? webhookUrlProblem(merchant.twocheckout_environment, f.webhookUrl!) : undefined;
+      isLive(merchant) && !merchant.livemode
+        ? ctx.t('settings:webhookLiveOnly')
+        : f.action === 'save'
+          ? webhookUrlProblem(webhookEnvironment(merchant), f.webhookUrl!)
+          : undefined;
     if (refused !== undefined) {
       const error = `${ctx.t('settings:webhookUrl')}: ${refused}`;
       html(res, settingsPage(ctx, await settingsView(merchant, { error, webhookUrlInput: f.webhookUrl })), 400);
@@ -455,7 +498,10 @@ export function dashboardRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'dashboa
       res,
       settingsPage(
         ctx,
-        await settingsView(row, { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) }),
+        await settingsView(
+          { ...row, livemode: merchant.livemode },
+          { notice: said, ...(webhookSecret !== undefined && { webhookSecret }) },
+        ),
       ),
     );
   });

@@ -1,7 +1,10 @@
 import express, { Router } from 'express';
 import { contentSecurityPolicy } from 'helmet';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { escapeHtml as esc } from '../../lib/html';
+import { STYLESHEETS } from '../assets';
 import type { ApiDeps } from '../deps';
+import { ERROR_CODES, type ErrorCode } from '../error-codes';
 import { buildOpenApiDocument } from '../openapi';
 
 /** Swagger UI pointed at our document, without its top bar (a URL box inviting other documents) or online validator. */
@@ -29,6 +32,43 @@ const PAGE = `<!doctype html>
 <div id="swagger-ui"></div>
 <script src="./swagger-ui-bundle.js"></script>
 <script src="./swagger-initializer.js"></script>
+</body>
+</html>
+`;
+
+/** The registry's texts use Markdown's `code` spans; everything else is text. */
+const inline = (text: string) => esc(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+
+/** GET /docs/errors: every error code, each at its own anchor (`docUrl` of an error points there). */
+const ERRORS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Errors — Payments API</title>
+${STYLESHEETS.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')}
+</head>
+<body>
+<main>
+<h1>Errors</h1>
+<p>Every error answer is JSON, with the HTTP status below:</p>
+<pre><code>{ "error": { "code", "message", "param"?, "errors"?: [{ "field", "message" }], "docUrl", "requestId" } }</code></pre>
+<p><code>code</code> is stable: act on it, not on <code>message</code>, which is for people and may change.
+<code>param</code> names the field the error is about, <code>errors</code> lists every problem of an invalid request.
+<code>requestId</code> is also in the <code>X-Request-Id</code> header: quote it when you ask about a request.
+429 and 503 carry <code>Retry-After</code> (seconds). The <a href="/docs/">API reference</a> says which codes each
+operation answers.</p>
+${(Object.keys(ERROR_CODES) as ErrorCode[])
+  .map((code) => {
+    const { status, when, action } = ERROR_CODES[code];
+    return `<section id="${code}">
+<h2><code>${code}</code> <small>HTTP ${status.join(', ')}</small></h2>
+<p><strong>When:</strong> ${inline(when)}</p>
+<p><strong>What to do:</strong> ${inline(action)}</p>
+</section>`;
+  })
+  .join('\n')}
+</main>
 </body>
 </html>
 `;
@@ -72,6 +112,9 @@ export function docsRoutes(deps: ApiDeps) {
   });
   router.get('/docs/', (_req, res) => {
     res.type('html').send(PAGE);
+  });
+  router.get('/docs/errors', (_req, res) => {
+    res.type('html').send(ERRORS_PAGE);
   });
   router.get('/docs/swagger-initializer.js', (_req, res) => {
     res.type('js').send(INITIALIZER);

@@ -11,7 +11,7 @@ import {
   type ListedApiKey,
 } from '../../lib/api-keys';
 import type { MerchantRow } from '../../lib/merchants';
-import { apiKeyOf, merchantOf, requireAdmin } from '../auth';
+import { apiKeyOf, livemodeOfKey, merchantOf, requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { apiKeyParams, disableMerchantBody, merchantParams, rotateApiKeyBody } from '../schemas';
@@ -20,6 +20,7 @@ function apiKeyView(k: ListedApiKey, currentKeyId: string) {
   return {
     id: k.id,
     prefix: k.prefix,
+    livemode: k.livemode,
     state: k.state,
     current: k.id === currentKeyId,
     createdAt: k.created_at.toISOString(),
@@ -46,10 +47,13 @@ export function merchantAccessRoutes(deps: ApiDeps, requireMerchant: RequestHand
   const router = Router();
   const admin = requireAdmin(config.adminToken);
 
-  /** GET /v1/merchant/api-keys — the merchant's keys, newest first; never the keys themselves. */
+  /**
+   * GET /v1/merchant/api-keys — the merchant's keys of the calling key's mode, newest first; never the keys
+   * themselves. Each mode manages its own keys: a test key can neither see nor revoke a live one.
+   */
   router.get('/v1/merchant/api-keys', requireMerchant, async (_req, res) => {
     const current = apiKeyOf(res.locals).id;
-    const keys = await listApiKeys(db, merchantOf(res.locals).id);
+    const keys = await listApiKeys(db, merchantOf(res.locals).id, livemodeOfKey(res.locals));
     res.json({ data: keys.map((k) => apiKeyView(k, current)) });
   });
 
@@ -91,7 +95,7 @@ export function merchantAccessRoutes(deps: ApiDeps, requireMerchant: RequestHand
     const { id } = apiKeyParams.parse(req.params);
     const merchant = merchantOf(res.locals);
     const calling = apiKeyOf(res.locals);
-    const result = await revokeApiKey(db, merchant.id, id, keyActor(calling));
+    const result = await revokeApiKey(db, merchant.id, calling.livemode, id, keyActor(calling));
     if (!result.ok) {
       if (result.reason === 'not_found') throw notFound('API key');
       throw new HttpError(
@@ -132,21 +136,31 @@ export function merchantAccessRoutes(deps: ApiDeps, requireMerchant: RequestHand
   });
 
   /**
-   * POST /v1/merchants/{id}/api-keys/replace — admin, for a leaked key: every key of the merchant revoked at once,
-   * and one new key, answered once, to hand to the merchant.
+   * POST /v1/merchants/{id}/api-keys/replace — admin, for a leaked key: every key of the merchant (both modes)
+   * revoked at once, and one new key per mode, answered once, to hand to the merchant. `apiKey` is the one of the mode
+   * the merchant works in (live once it has a live setup), as before modes.
    */
   router.post('/v1/merchants/:id/api-keys/replace', admin, async (req, res) => {
     const { id } = merchantParams.parse(req.params);
     const result = await replaceAllApiKeys(db, id);
     if (!result) throw notFound('Merchant');
     const revoked = result.revoked.map((k) => k.id);
+    const { live, test } = result.created;
     deps.log('API keys replaced by the admin', {
       merchantId: id,
       revokedKeyIds: revoked,
-      keyId: result.created.id,
-      keyPrefix: result.created.prefix,
+      keyIds: [live.id, test.id],
+      keyPrefixes: [live.prefix, test.prefix],
     });
-    res.json({ merchantId: id, revoked, keyId: result.created.id, apiKey: result.apiKey });
+    const main = result.merchantLive ? 'live' : 'test';
+    res.json({
+      merchantId: id,
+      revoked,
+      keyId: result.created[main].id,
+      apiKey: result.apiKeys[main],
+      liveApiKey: result.apiKeys.live,
+      testApiKey: result.apiKeys.test,
+    });
   });
 
   return router;

@@ -43,8 +43,8 @@ export function publicRoutes(deps: ApiDeps, limits: Pick<RateLimits, 'orderLinkP
       const { invoice } = await createInvoice(
         deps,
         merchant,
+        product.livemode,
         { productId: product.id, ...(language && { language }) },
-        undefined,
         `order link of product ${product.id}`,
       );
       res.redirect(302, invoice.checkout_url!);

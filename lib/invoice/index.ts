@@ -39,6 +39,8 @@ export interface InvoiceRow {
   refunded_minor: number;
   expires_at: Date;
   checkout_url: string | null;
+  /** Live money (true) or test mode: the mode's 2Checkout setup made its link and verifies its payments. */
+  livemode: boolean;
   /** The 2Checkout account the invoice was created under: the only one its payments are verified with (§8). */
   twocheckout_environment: 'sandbox' | 'live';
   twocheckout_merchant_code: string;
@@ -52,6 +54,8 @@ export interface InvoiceRow {
   paid_at: Date | null;
   /** The checkout language asked of 2Checkout on the buy link; null: none, 2Checkout picks. */
   language: 'en' | 'ru' | null;
+  /** The merchant's own key-value pairs, set on creation (api/schemas.ts bounds them). */
+  metadata: Record<string, string>;
   /** What 2Checkout keeps (IPN_COMMISSION, in the order currency) and pays out, from a verified IPN; else null. */
   fee_minor: number | null;
   fee_currency: string | null;

@@ -21,11 +21,14 @@ describe('the API reference page in headless Chromium', () => {
     const document = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
       servers: { url: string }[];
       paths: Record<string, Record<string, { summary: string }>>;
+      webhooks: Record<string, Record<string, { summary: string }>>;
     };
     expect(document.servers).toEqual([{ url: api.url }]);
-    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
-      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    // the event types (OpenAPI `webhooks`) are rendered as operations too, named by type
+    const operations = [...Object.entries(document.paths), ...Object.entries(document.webhooks)].flatMap(
+      ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );
+    expect(Object.keys(document.webhooks)).toContain('invoice.dispute_won');
 
     const page = await browser.newPage();
     const requested: string[] = [];

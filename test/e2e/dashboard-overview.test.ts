@@ -112,6 +112,7 @@ describe('the overview, the chart and an invoice page in Russian and English, in
       expires_at: new Date(Date.now() + DAY_MS),
       twocheckout_environment: 'sandbox',
       twocheckout_merchant_code: 'manual',
+      livemode: false, // the sandbox shop's test mode, which its dashboard session shows
       ...fields,
     });
     return id;

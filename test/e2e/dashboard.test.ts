@@ -159,6 +159,7 @@ describe('the dashboard in headless Chromium', () => {
       expires_at: dayOf,
       twocheckout_environment: 'sandbox',
       twocheckout_merchant_code: 'bulk',
+      livemode: false,
       created_at: new Date(Date.UTC(dayOf.getUTCFullYear(), dayOf.getUTCMonth(), dayOf.getUTCDate(), 12, 0, n)),
     }));
     await stack.db('invoices').insert(rows);
@@ -216,6 +217,7 @@ describe('the dashboard in headless Chromium', () => {
     expect(forged.status).toBe(400);
     const attempt = (n: number, fields: Record<string, unknown>) => ({
       merchant_id: shop.id,
+      livemode: false,
       invoice_id: paid.id,
       event_id: 'evt_dashboardtest1',
       event_type: 'invoice.paid',

@@ -138,6 +138,7 @@ describe("the merchant's money: 2Checkout's fee and net payout per invoice", () 
       // Even stored as if it named the invoice, an IPN that failed verification is never read.
       await stack.db('ipn_events').insert({
         merchant_id: merchantId,
+        livemode: false,
         raw_body: Buffer.from(forged),
         headers: JSON.stringify({}),
         verdict: 'bad_signature',

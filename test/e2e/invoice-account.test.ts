@@ -13,8 +13,6 @@ const ATTACKER = {
   buyLinkSecretWord: 'Att4ck3r-W0rd-P7vY',
 };
 const SECRETS = [LIVE.secretKey, LIVE.buyLinkSecretWord, ATTACKER.secretKey, ATTACKER.buyLinkSecretWord];
-const MISMATCH =
-  "this invoice was created under 2Checkout merchant LIVE0001 (live), and the merchant's settings now name 2Checkout merchant ATTACKER1 (sandbox): only the account it was created under can confirm its payments";
 const fingerprint = (secret: string) => `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
 
 /** No secret, and not its last characters either (what the views used to show). */
@@ -26,9 +24,11 @@ function expectNoSecretIn(text: string) {
 }
 
 /**
- * Issue 13, row 1: with a live merchant's API key only, PATCH the merchant to the sandbox with secrets of one's own,
- * then pay one's own sandbox checkout for the live invoice. The whole service, the real 2Checkout sandbox (which sends
- * the IPN, signed with the chosen Secret Key, and answers the REST look-up), and the dashboard in Chromium.
+ * Issue 13, row 1, with test and live mode (issue 15): a live key cannot move live mode to the sandbox at all; a test
+ * key may point the test setup at a sandbox account of its own, and pay its own sandbox checkout for the live invoice,
+ * but that IPN is verified with the live setup's Secret Key only, so it is refused. The whole service, the real
+ * 2Checkout sandbox (which sends the IPN, signed with the chosen Secret Key, and retries it), and the dashboard in
+ * Chromium.
  */
 describe('an invoice is verified with the 2Checkout account it was created under', () => {
   jest.setTimeout(120_000);
@@ -36,6 +36,7 @@ describe('an invoice is verified with the 2Checkout account it was created under
   let stack: Stack;
   let browser: Browser | undefined;
   let apiKey: string;
+  let testKey: string;
   let invoiceId: string;
 
   beforeAll(async () => {
@@ -47,6 +48,8 @@ describe('an invoice is verified with the 2Checkout account it was created under
     });
     expect(merchant.status).toBe(201);
     apiKey = merchant.json.apiKey;
+    testKey = merchant.json.testApiKey;
+    expect(apiKey).toBe(merchant.json.liveApiKey);
     const product = await stack.call('POST', '/v1/products', {
       token: apiKey,
       body: { name: 'P', price: '50.00', currency: 'RUB' },
@@ -61,9 +64,15 @@ describe('an invoice is verified with the 2Checkout account it was created under
     await sandbox?.close();
   });
 
-  it('When the API key holder switches the live merchant to a sandbox account of its own and pays the live invoice there, then the invoice is not paid: it goes to review, saying why', async () => {
-    const patched = await stack.call('PATCH', '/v1/merchant', {
+  it('When the API key holder switches the test setup to a sandbox account of its own and pays the live invoice there, then the IPN is refused and the invoice is not paid', async () => {
+    // live mode is 2Checkout itself: the live key cannot move it to the sandbox
+    const refused = await stack.call('PATCH', '/v1/merchant', {
       token: apiKey,
+      body: { twocheckout: { ...ATTACKER, environment: 'sandbox', testOrders: true } },
+    });
+    expect([refused.status, refused.json.error.code]).toEqual([422, 'setting_not_in_mode']);
+    const patched = await stack.call('PATCH', '/v1/merchant', {
+      token: testKey,
       body: { twocheckout: { ...ATTACKER, environment: 'sandbox', testOrders: true } },
     });
     expect(patched.status).toBe(200);
@@ -82,46 +91,39 @@ describe('an invoice is verified with the 2Checkout account it was created under
     });
     expect((await payOnSandbox(sandbox.url, link)).status).toBeLessThan(400);
 
-    const reviewed = await eventually(
-      async () => {
-        const i = (await stack.call('GET', `/v1/invoices/${invoiceId}`, { token: apiKey })).json;
-        return i.status === 'awaiting_payment' ? undefined : i;
-      },
-      30_000,
-      `invoice ${invoiceId} handled the sandbox IPN`,
-    );
-    expect(reviewed).toMatchObject({ status: 'needs_review', statusReason: `not verified: ${MISMATCH}`, paidAt: null });
-    // the IPNs themselves are genuine (signed with the Secret Key saved now): logged, verified, and not acted on
+    // the sandbox posts the IPN to the merchant's one IPN URL; the live invoice's setup does not know its signature
     const ipns = await eventually(
       async () => {
         const data = (await stack.call('GET', '/v1/ipn-events', { token: apiKey })).json.data as {
-          orderStatus: string;
+          refNoExt: string;
           verdict: string;
-          outcome: string | null;
+          livemode: boolean;
         }[];
-        return data.some((e) => e.orderStatus === 'COMPLETE' && e.outcome !== null) ? data : undefined;
+        return data.some((e) => e.refNoExt === invoiceId) ? data : undefined;
       },
       30_000,
-      'the COMPLETE IPN handled',
+      'the sandbox IPN received',
     );
-    // the first moved the invoice to review; the later ones (PENDING, PAYMENT_AUTHORIZED, COMPLETE) say why not paid
-    expect(ipns.map((e) => e.verdict)).toEqual(['verified', 'verified', 'verified']);
-    expect(ipns.map((e) => e.outcome).sort()).toEqual([
-      'not_verified: needs_review',
-      `not_verified: ${MISMATCH}`,
-      `not_verified: ${MISMATCH}`,
-    ]);
+    expect(ipns.every((e) => e.refNoExt === invoiceId && e.verdict === 'bad_signature' && e.livemode)).toBe(true);
+    // and the test key does not even see them: they are the live invoice's
+    expect((await stack.call('GET', '/v1/ipn-events', { token: testKey })).json.data).toEqual([]);
     expect((await stack.call('GET', `/v1/invoices/${invoiceId}`, { token: apiKey })).json).toMatchObject({
-      status: 'needs_review',
+      status: 'awaiting_payment',
       paidAt: null,
-      late: false,
+      livemode: true,
+    });
+    // the live setup is as the admin made it
+    expect((await stack.call('GET', '/v1/merchant', { token: apiKey })).json.twocheckout).toMatchObject({
+      merchantCode: LIVE.merchantCode,
+      environment: 'live',
+      secretKey: fingerprint(LIVE.secretKey),
     });
   });
 
   it('When the settings were changed, then the audit says who changed which, from what to what, and never a secret', async () => {
-    const { status, json, text } = await stack.call('GET', '/v1/merchant/settings-changes', { token: apiKey });
+    const { status, json, text } = await stack.call('GET', '/v1/merchant/settings-changes', { token: testKey });
     expect(status).toBe(200);
-    const keys = (await stack.call('GET', '/v1/merchant/api-keys', { token: apiKey })).json.data as {
+    const keys = (await stack.call('GET', '/v1/merchant/api-keys', { token: testKey })).json.data as {
       id: string;
       prefix: string;
     }[];
@@ -130,11 +132,11 @@ describe('an invoice is verified with the 2Checkout account it was created under
         id: expect.any(Number),
         at: expect.any(String),
         actor: { type: 'api_key', name: `${keys[0]!.id} (${keys[0]!.prefix})` },
-        fields: ['merchantCode', 'environment', 'testOrders', 'secretKey', 'buyLinkSecretWord'],
+        // the test setup was the live account taking test orders; it still takes them
+        fields: ['merchantCode', 'environment', 'secretKey', 'buyLinkSecretWord'],
         changes: {
           merchantCode: { from: 'LIVE0001', to: 'ATTACKER1' },
           environment: { from: 'live', to: 'sandbox' },
-          testOrders: { from: false, to: true },
           secretKey: { changed: true },
           buyLinkSecretWord: { changed: true },
         },
@@ -147,7 +149,7 @@ describe('an invoice is verified with the 2Checkout account it was created under
         changes: {
           merchantCode: { to: 'LIVE0001' },
           environment: { to: 'live' },
-          testOrders: { to: false },
+          testOrders: { to: true },
           allowMd5Ipn: { to: false },
           secretKey: { changed: true },
           buyLinkSecretWord: { changed: true },
@@ -156,12 +158,26 @@ describe('an invoice is verified with the 2Checkout account it was created under
     ]);
     expectNoSecretIn(text);
     // a PATCH that changes none of them adds nothing
-    await stack.call('PATCH', '/v1/merchant', { token: apiKey, body: { name: 'Renamed', twocheckout: ATTACKER } });
-    expect((await stack.call('GET', '/v1/merchant/settings-changes', { token: apiKey })).json.data).toHaveLength(2);
+    await stack.call('PATCH', '/v1/merchant', { token: testKey, body: { twocheckout: ATTACKER } });
+    expect((await stack.call('GET', '/v1/merchant/settings-changes', { token: testKey })).json.data).toHaveLength(2);
+    // the live key's audit: the live setup as the admin made it, nothing of the test setup
+    const live = await stack.call('GET', '/v1/merchant/settings-changes', { token: apiKey });
+    expect(live.json.data).toEqual([
+      expect.objectContaining({
+        actor: { type: 'admin', name: 'admin' },
+        changes: {
+          liveMerchantCode: { to: 'LIVE0001' },
+          liveAllowMd5Ipn: { to: false },
+          liveSecretKey: { changed: true },
+          liveBuyLinkSecretWord: { changed: true },
+        },
+      }),
+    ]);
+    expect(live.text).not.toContain('ATTACKER1');
   });
 
   it('When the merchant reads its settings, by API or on the dashboard, then secrets show as fingerprints, no character of them', async () => {
-    const me = await stack.call('GET', '/v1/merchant', { token: apiKey });
+    const me = await stack.call('GET', '/v1/merchant', { token: testKey });
     expect(me.json.twocheckout).toMatchObject({
       secretKey: fingerprint(ATTACKER.secretKey),
       buyLinkSecretWord: fingerprint(ATTACKER.buyLinkSecretWord),
@@ -170,7 +186,7 @@ describe('an invoice is verified with the 2Checkout account it was created under
 
     browser = await launchChromium();
     const page = await (await browser.newContext()).newPage();
-    await signIn(page, stack.apiUrl, apiKey);
+    await signIn(page, stack.apiUrl, testKey);
     await page.goto(`${stack.apiUrl}/dashboard/settings`);
     const account = await page.locator('#account').innerText();
     expect(account).toContain(`Secret Key\nfingerprint ${fingerprint(ATTACKER.secretKey)}`);
@@ -178,7 +194,7 @@ describe('an invoice is verified with the 2Checkout account it was created under
     const changes = await page.locator('#settings-changes tbody tr').allInnerTexts();
     expect(changes).toHaveLength(2);
     expect(changes[0]).toMatch(
-      /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d [AP]M\tAPI key key_\S+ \(sk_\S+\)\tmerchantCode: LIVE0001 → ATTACKER1; environment: live → sandbox; testOrders: false → true; secretKey changed; buyLinkSecretWord changed$/,
+      /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d [AP]M\tAPI key key_\S+ \(sk_test_\S+\)\tmerchantCode: LIVE0001 → ATTACKER1; environment: live → sandbox; secretKey changed; buyLinkSecretWord changed$/,
     );
     expect(changes[1]).toMatch(/\tadmin\tmerchantCode: — → LIVE0001; environment: — → live;/);
     expectNoSecretIn(await page.content());

@@ -137,7 +137,7 @@ describe('A clone in a private folder with a space in its path', () => {
       );
 
       // The merchant's self-test, as the README has it, from the clone.
-      const demoKey = /demo merchant API key: ([\w-]+)\)/.exec(start.output())![1]!;
+      const demoKey = /demo merchant test key: ([\w-]+),/.exec(start.output())![1]!;
       const selftest = run(process.execPath, ['--import', 'tsx', 'scripts/selftest.ts'], {
         cwd: clone,
         env: {

@@ -77,8 +77,7 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     });
     // the same request again (a client retrying after a lost answer): the same refund
     const again = await refund(id, 'refund-1', { amount: '20.00', reason: 'Late delivery' });
-    expect(again.status).toBe(202);
-    expect(again.json.id).toBe(first.json.id);
+    expect([again.status, again.headers.get('Idempotent-Replayed'), again.text]).toEqual([202, 'true', first.text]);
 
     const pending = await refundWhen(id, first.json.id, 'pending');
     expect(pending.statusReason).toMatch(/2Checkout registered the refund of 20\.00 RUB/);
@@ -122,15 +121,27 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     // nothing pending any more: nothing to approve
     expect((await fetch(`${sandbox.url}/api/orders/${refNo}/approve-refund`, { method: 'POST' })).status).toBe(409);
 
-    // retried once more after all that: still the first answer's refund, and 2Checkout holds two refunds
+    // retried once more after all that: the first answer again, as it was then, and 2Checkout holds two refunds
     const late = await refund(id, 'refund-1', { amount: '20.00', reason: 'Late delivery' });
-    expect(late.json).toMatchObject({ id: first.json.id, status: 'succeeded' });
+    expect([late.status, late.headers.get('Idempotent-Replayed'), late.text]).toEqual([202, 'true', first.text]);
+    expect(late.json).toMatchObject({ id: first.json.id, status: 'requested' });
     expect(refundsAtSandbox(refNo)).toHaveLength(2);
     const after = await getInvoice(id);
     expect(after.refunds.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([
       [first.json.id, 'succeeded'],
       [rest.json.id, 'succeeded'],
     ]);
+    // the refunds list pages like every list, newest first
+    const page1 = await stack.call('GET', `/v1/invoices/${id}/refunds?limit=1`, { token: apiKey });
+    expect(page1.json).toMatchObject({ data: [{ id: rest.json.id }], hasMore: true });
+    const page2 = await stack.call('GET', `/v1/invoices/${id}/refunds?limit=1&cursor=${page1.json.nextCursor}`, {
+      token: apiKey,
+    });
+    expect(page2.json).toEqual({
+      data: [expect.objectContaining({ id: first.json.id })],
+      hasMore: false,
+      nextCursor: null,
+    });
     // the audit trail tells the story
     expect(after.events.map((e: { type: string }) => e.type)).toEqual(
       expect.arrayContaining(['refund_requested', 'refund_pending', 'refund']),
@@ -157,14 +168,15 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
   it('When a request is malformed, reuses a key with another body, names an unpaid invoice or another shop\u2019s, then it is refused and nothing is recorded', async () => {
     const { id, refNo } = await completedInvoice();
     const unpaid = (await stack.call('POST', '/v1/invoices', { token: apiKey, body: { productId } })).json.id;
+    // sent at once, so each with a key of its own: one key used by two different requests at once is refused (422)
     const cases: [Promise<{ status: number; json: { error: { code: string } } }>, number, string][] = [
       [refund(id, undefined), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { amount: '-1.00' }), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { amount: '1.001' }), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { amount: '0.00' }), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { amount: 20 }), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { reason: 'x'.repeat(151) }), 400, 'invalid_request'],
-      [refund(id, 'k-bad', { surprise: true }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-1', { amount: '-1.00' }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-2', { amount: '1.001' }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-3', { amount: '0.00' }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-4', { amount: 20 }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-5', { reason: 'x'.repeat(151) }), 400, 'invalid_request'],
+      [refund(id, 'k-bad-6', { surprise: true }), 400, 'invalid_request'],
       [refund(unpaid, 'k-unpaid'), 409, 'invoice_not_refundable'],
       [refund(id, 'k-other', {}, otherKey), 404, 'not_found'],
       [refund('inv_nonexistent', 'k-none'), 404, 'not_found'],
@@ -176,7 +188,7 @@ describe('refunds asked for by the shop, through 2Checkout', () => {
     const first = await refund(id, 'k-reused', { amount: '5.00' });
     expect(first.status).toBe(202);
     const reused = await refund(id, 'k-reused', { amount: '6.00' });
-    expect([reused.status, reused.json.error.code]).toEqual([409, 'idempotency_key_reused']);
+    expect([reused.status, reused.json.error.code]).toEqual([422, 'idempotency_key_reused']);
 
     await refundWhen(id, first.json.id, 'pending');
     await approveAtSandbox(refNo);

@@ -45,7 +45,7 @@ describe('npm start', () => {
     // The api, the worker and the sandbox are up: the demo merchant sells, a buyer pays, the invoice turns paid.
     const api = `http://127.0.0.1:${apiPort}`;
     const adminToken = /admin token: ([\w-]+)\)/.exec(first.output())![1]!;
-    const demoKey = /demo merchant API key: ([\w-]+)\)/.exec(first.output())![1]!;
+    const demoKey = /demo merchant test key: ([\w-]+),/.exec(first.output())![1]!;
     const post = async (path: string, token: string, body: unknown) => {
       const r = await fetch(`${api}${path}`, {
         method: 'POST',
@@ -156,7 +156,7 @@ describe('npm start', () => {
     await second.waitFor('payments: ready');
     expect(second.output()).toContain('database schema is up to date');
     expect(second.output()).toContain(`admin token: ${adminToken})`);
-    expect(second.output()).toContain(`demo merchant API key: ${demoKey})`);
+    expect(second.output()).toContain(`demo merchant test key: ${demoKey},`);
     const again = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     const described = await new WorkflowClient({ connection: again }).getHandle('survives-restart').describe();
     expect(described.status.name).toBe('RUNNING');

@@ -62,7 +62,7 @@ export function activityHarness(secretKeys: Map<string, string>) {
       });
       return id;
     },
-    /** A 50.00 RUB invoice of that merchant's account, expiring `expiresInMs` from now. */
+    /** A 50.00 RUB test-mode invoice of that merchant's (test) account, expiring `expiresInMs` from now. */
     async newInvoice(merchantId: string, expiresInMs = 3_600_000): Promise<string> {
       const id = newId('inv');
       await db.db('invoices').insert({
@@ -74,6 +74,7 @@ export function activityHarness(secretKeys: Map<string, string>) {
         expires_at: new Date(Date.now() + expiresInMs),
         twocheckout_environment: 'sandbox',
         twocheckout_merchant_code: 'M',
+        livemode: false,
       });
       return id;
     },
@@ -104,6 +105,7 @@ export function activityHarness(secretKeys: Map<string, string>) {
           order_status: f.orderStatus,
           ipn_date: f.ipnDate ?? '20261128120010',
           invoice_id: o.invoiceId,
+          livemode: false,
           delivery_state: 'delivered',
         })
         .returning('id');

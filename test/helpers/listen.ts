@@ -28,3 +28,17 @@ export async function serve(handler: RequestListener): Promise<{ url: string; po
       }),
   };
 }
+
+/** A webhook receiver on a free port that answers 200 to everything and keeps the bodies, in order. */
+export async function startReceiver(): Promise<{ url: string; received: string[]; close(): Promise<void> }> {
+  const received: string[] = [];
+  const server = await serve((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200).end('ok');
+    });
+  });
+  return { url: `${server.url}/hooks`, received, close: () => server.close() };
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import {
   apiKeyListResponse,
@@ -10,7 +11,7 @@ import {
 } from '../../api/schemas';
 import { checkApiKey } from '../../lib/api-keys';
 import { migrationSource } from '../../lib/db';
-import { hashApiKey, newApiKey } from '../../lib/ids';
+import { hashApiKey } from '../../lib/ids';
 import { dashboardClient } from '../helpers/dashboard';
 import { createTestDatabase } from '../helpers/db';
 import { eventually } from '../helpers/eventually';
@@ -50,18 +51,18 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
   it('When a key is rotated, then both keys work during the overlap, the new one is shown once, and the old one expires when it ends', async () => {
     const m = await newMerchant();
     const [first] = await keysOf(m.apiKey);
-    expect(first).toMatchObject({ state: 'active', current: true, prefix: m.apiKey.slice(0, 7) });
+    expect(first).toMatchObject({ state: 'active', current: true, prefix: m.apiKey.slice(0, 12) });
 
     const rotated = await rotate(m.apiKey);
     expect(rotated.status).toBe(201);
     conforms(createdApiKeyResponse, rotated.json);
     const second = rotated.json.apiKey as string;
-    expect(second).toMatch(/^sk_[A-Za-z0-9_-]{32}$/);
+    expect(second).toMatch(/^sk_test_[A-Za-z0-9_-]{32}$/);
     expect(rotated.json).toMatchObject({
       state: 'active',
       current: false,
       expiresAt: null,
-      prefix: second.slice(0, 7),
+      prefix: second.slice(0, 12),
     });
     expect(rotated.json.previousKey).toMatchObject({ id: first!.id, state: 'expiring', current: true });
     // the default overlap: a day
@@ -69,8 +70,8 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
     expect(Math.round(overlapMs / 1000)).toBe(86_400);
 
     // Both work, each seen as itself; the list never holds a key.
-    expect((await me(m.apiKey)).json).toMatchObject({ id: m.merchantId, apiKeyPrefix: m.apiKey.slice(0, 7) });
-    expect((await me(second)).json).toMatchObject({ id: m.merchantId, apiKeyPrefix: second.slice(0, 7) });
+    expect((await me(m.apiKey)).json).toMatchObject({ id: m.merchantId, apiKeyPrefix: m.apiKey.slice(0, 12) });
+    expect((await me(second)).json).toMatchObject({ id: m.merchantId, apiKeyPrefix: second.slice(0, 12) });
     const listed = await stack.call('GET', '/v1/merchant/api-keys', { token: second });
     expect(
       listed.json.data.map((k: { id: string; state: string; current: boolean }) => [k.id, k.state, k.current]),
@@ -91,6 +92,8 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
     expect(refused.json.error).toEqual({
       code: 'unauthorized',
       message: 'This API key has expired (it was rotated): use the newer key',
+      docUrl: `${stack.apiUrl}/docs/errors#unauthorized`,
+      requestId: refused.headers.get('x-request-id'),
     });
     expect((await me(second)).status).toBe(200);
     expect((await me(third.json.apiKey)).status).toBe(200);
@@ -100,15 +103,15 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
     expect(logged.map((l) => l.fields?.previousKeyId)).toEqual([first!.id, first!.id]);
     expect(JSON.stringify(stack.logs)).not.toContain(second);
     const audited = await stack.db('merchant_settings_changes').where({ merchant_id: m.merchantId }).orderBy('id');
-    expect(audited.filter((a) => a.fields.includes('apiKeys')).map((a) => [a.actor_type, a.actor])).toEqual([
-      ['api_key', `${first!.id} (${m.apiKey.slice(0, 7)})`],
-      ['api_key', `${first!.id} (${m.apiKey.slice(0, 7)})`],
+    expect(audited.filter((a) => a.fields.includes('testApiKeys')).map((a) => [a.actor_type, a.actor])).toEqual([
+      ['api_key', `${first!.id} (${m.apiKey.slice(0, 12)})`],
+      ['api_key', `${first!.id} (${m.apiKey.slice(0, 12)})`],
     ]);
-    const firstName = `${first!.id} (${m.apiKey.slice(0, 7)})`;
-    expect(audited.find((a) => a.fields.includes('apiKeys'))!.changes).toEqual({
-      apiKeys: {
+    const firstName = `${first!.id} (${m.apiKey.slice(0, 12)})`;
+    expect(audited.find((a) => a.fields.includes('testApiKeys'))!.changes).toEqual({
+      testApiKeys: {
         from: firstName,
-        to: `${firstName} until ${rotated.json.previousKey.expiresAt}, ${rotated.json.id} (${second.slice(0, 7)})`,
+        to: `${firstName} until ${rotated.json.previousKey.expiresAt}, ${rotated.json.id} (${second.slice(0, 12)})`,
       },
     });
     expect(JSON.stringify(audited)).not.toContain(second);
@@ -154,7 +157,12 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
     const refused = await me(m.apiKey);
     expect([refused.status, refused.json.error]).toEqual([
       401,
-      { code: 'unauthorized', message: 'This API key was revoked' },
+      {
+        code: 'unauthorized',
+        message: 'This API key was revoked',
+        docUrl: `${stack.apiUrl}/docs/errors#unauthorized`,
+        requestId: refused.headers.get('x-request-id'),
+      },
     ]);
     expect((await me(second)).status).toBe(200);
     expect((await browser.get('/dashboard/invoices')).status).toBe(303);
@@ -335,9 +343,13 @@ describe('API keys: rotated with an overlap, revoked at once; merchants disabled
     const replaced = await admin(`/v1/merchants/${m.merchantId}/api-keys/replace`);
     expect(replaced.status).toBe(200);
     conforms(replacedApiKeysResponse, replaced.json);
-    expect(replaced.json.revoked).toHaveLength(2);
+    // both test keys and the untouched live key: every key of both modes
+    expect(replaced.json.revoked).toHaveLength(3);
     for (const old of [m.apiKey, second]) expect((await me(old)).status).toBe(401);
+    // the merchant is not live: `apiKey` is its new test key; its new live key works too
+    expect(replaced.json.apiKey).toBe(replaced.json.testApiKey);
     expect((await me(replaced.json.apiKey)).status).toBe(200);
+    expect((await me(replaced.json.liveApiKey)).json).toMatchObject({ livemode: true });
     expect((await keysOf(replaced.json.apiKey)).map((k) => k.state)).toEqual(['active', 'revoked', 'revoked']);
   });
 });
@@ -348,7 +360,7 @@ describe('the migration to the api_keys table', () => {
     try {
       const names = (await migrationSource.getMigrations([])).map((f) => migrationSource.getMigrationName(f));
       for (const _ of names.filter((name) => name < '20261130000030')) await t.db.migrate.up();
-      const apiKey = newApiKey();
+      const apiKey = `sk_${randomBytes(24).toString('base64url')}`; // a key from before modes
       await t.db('merchants').insert({
         id: 'mer_old',
         name: 'Shop from before',
@@ -362,7 +374,12 @@ describe('the migration to the api_keys table', () => {
 
       await t.db.migrate.latest();
       const check = await checkApiKey(t.db, apiKey);
-      expect(check).toMatchObject({ ok: true, merchant: { id: 'mer_old' }, key: { prefix: apiKey.slice(0, 7) } });
+      // a sandbox merchant's key from before modes is a test key (migrations/20261202000400_test_and_live_mode.ts)
+      expect(check).toMatchObject({
+        ok: true,
+        merchant: { id: 'mer_old' },
+        key: { prefix: apiKey.slice(0, 7), livemode: false },
+      });
       expect(await t.db('api_keys').where({ merchant_id: 'mer_old' }).count({ n: '*' })).toEqual([{ n: 1 }]);
 
       while ((await t.db.migrate.currentVersion()) >= '20261130000030') await t.db.migrate.down();

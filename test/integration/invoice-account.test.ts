@@ -55,7 +55,7 @@ describe('invoice activities verify with the account the invoice was created und
     expect(await invoice(id)).toEqual({
       status: 'needs_review',
       status_reason:
-        "not verified: this invoice was created under 2Checkout merchant M (sandbox), and the merchant's settings now name 2Checkout merchant EVIL (sandbox): only the account it was created under can confirm its payments",
+        "not verified: this invoice was created under 2Checkout merchant M (sandbox), and the merchant's test setup now names 2Checkout merchant EVIL (sandbox): only the account it was created under can confirm its payments",
       twocheckout_refno: null,
       refunded_minor: 0,
     });

@@ -52,6 +52,24 @@ const COLUMNS_OF_MIGRATION: Record<string, { table: string; columns: string[] }>
   '20261201000300_invoice_language': { table: 'invoices', columns: ['language'] },
   // an index only (invoices_merchant_paid_idx): no column
   '20261201000301_invoices_merchant_paid_index': { table: 'invoices', columns: [] },
+  // a table of its own: events announced to merchants, frozen when written
+  '20261202000100_create_events': {
+    table: 'events',
+    columns: ['id', 'audit_event_id', 'merchant_id', 'invoice_id', 'type', 'api_version', 'livemode', 'payload'],
+  },
+  '20261202000200_product_metadata': { table: 'products', columns: ['metadata'] },
+  '20261202000201_invoice_metadata': { table: 'invoices', columns: ['metadata'] },
+  // indexes only (the invoice external id, the IPN log's and webhook deliveries' paging): no column
+  '20261202000202_list_indexes': { table: 'invoices', columns: [] },
+  // a table of its own: Idempotency-Keys with their first answers
+  '20261202000300_create_idempotency_keys': {
+    table: 'idempotency_keys',
+    columns: ['merchant_id', 'key', 'fingerprint', 'state', 'resource_id', 'response_status', 'response_body'],
+  },
+  // test and live mode: `livemode` on every table of one mode's rows, the live setup on merchants
+  '20261202000400_test_and_live_mode': { table: 'invoices', columns: ['livemode'] },
+  // data only: the keys of the day before idempotency_keys
+  '20261202000401_idempotency_keys_from_before': { table: 'idempotency_keys', columns: [] },
 };
 
 async function columnsOf(db: Knex, table: string): Promise<string[]> {
@@ -150,6 +168,7 @@ describe('migrations on a real PostgreSQL', () => {
       expires_at: new Date(Date.now() + 86_400_000),
       twocheckout_environment: 'sandbox',
       twocheckout_merchant_code: '250000000001',
+      livemode: false,
       ...overrides,
     });
 
@@ -194,6 +213,7 @@ describe('migrations on a real PostgreSQL', () => {
         algorithm: 'sha3-256',
         dedup_key: '1:COMPLETE:20240115122512',
         delivery_state: 'pending',
+        livemode: false,
       });
       const [{ id }] = await t.db('ipn_events').insert(ipn('mer_1')).returning('id');
       await expect(t.db('ipn_events').insert(ipn('mer_1'))).rejects.toThrow(/ipn_events_merchant_dedup_key/);

@@ -36,6 +36,7 @@ describe('sendRefund: at most once to 2Checkout', () => {
       id: refundId,
       invoice_id: invoiceId,
       merchant_id: merchantId,
+      livemode: false,
       amount_minor: amountMinor,
       currency: 'RUB',
       status: 'requested',

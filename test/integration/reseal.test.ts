@@ -64,7 +64,7 @@ describe('re-sealing the stored secrets with a new key', () => {
   const rows = () => t.db<MerchantRow>('merchants').orderBy('id');
   const opened = async (box: typeof onlyA) =>
     (await rows()).map((r) => {
-      const m = openMerchant(r, box);
+      const m = openMerchant(r, box, false);
       return { secretKey: m.secretKey, buyLinkSecretWord: m.buyLinkSecretWord, webhook: m.webhookSecret };
     });
   const expected = [{ ...secrets('mer_1') }, { ...secrets('mer_2'), webhook: null }];
@@ -72,7 +72,7 @@ describe('re-sealing the stored secrets with a new key', () => {
   it('When key b is put in front of a, then everything opens; re-sealing moves every value to b, once; without a, everything still opens', async () => {
     expect(await opened(bThenA)).toEqual(expected);
     const [legacy] = await rows();
-    expect(() => openMerchant(legacy!, onlyB)).toThrow('Secret cannot be opened');
+    expect(() => openMerchant(legacy!, onlyB, false)).toThrow('Secret cannot be opened');
 
     const first = await resealSecrets(t.db, bThenA);
     expect(first).toEqual({
@@ -80,6 +80,8 @@ describe('re-sealing the stored secrets with a new key', () => {
       'merchants.twocheckout_buy_link_secret_word_sealed': { resealed: 2, current: 0, empty: 0 },
       'merchants.webhook_secret_sealed': { resealed: 1, current: 0, empty: 1 },
       'merchants.webhook_previous_secret_sealed': { resealed: 0, current: 0, empty: 2 },
+      'merchants.live_twocheckout_secret_key_sealed': { resealed: 0, current: 0, empty: 2 },
+      'merchants.live_twocheckout_buy_link_secret_word_sealed': { resealed: 0, current: 0, empty: 2 },
     });
     for (const r of await rows()) {
       expect(onlyB.keyIdOf(r.twocheckout_secret_key_sealed)).toBe('b');
@@ -88,7 +90,7 @@ describe('re-sealing the stored secrets with a new key', () => {
     expect(await opened(onlyB)).toEqual(expected);
 
     const again = await resealSecrets(t.db, bThenA);
-    expect(Object.values(again).map((c) => c.resealed)).toEqual([0, 0, 0, 0]);
+    expect(Object.values(again).map((c) => c.resealed)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(again['merchants.twocheckout_secret_key_sealed']).toEqual({ resealed: 0, current: 2, empty: 0 });
   });
 
@@ -114,6 +116,8 @@ describe('re-sealing the stored secrets with a new key', () => {
         'merchants.twocheckout_buy_link_secret_word_sealed: 2 re-sealed, 0 already under key c, 0 empty',
         'merchants.webhook_secret_sealed: 1 re-sealed, 0 already under key c, 1 empty',
         'merchants.webhook_previous_secret_sealed: 0 re-sealed, 0 already under key c, 2 empty',
+        'merchants.live_twocheckout_secret_key_sealed: 0 re-sealed, 0 already under key c, 2 empty',
+        'merchants.live_twocheckout_buy_link_secret_word_sealed: 0 re-sealed, 0 already under key c, 2 empty',
         '',
       ].join('\n'),
     );

@@ -7,6 +7,8 @@ const SANDBOX_DISABLED = {
   error: {
     code: 'sandbox_disabled',
     message: 'The 2Checkout sandbox is disabled in this deployment: merchants here use environment "live"',
+    docUrl: expect.stringMatching(/\/docs\/errors#sandbox_disabled$/),
+    requestId: expect.any(String),
   },
 };
 
@@ -45,13 +47,14 @@ describe('a deployment without the sandbox', () => {
     expect(await stack.db('merchants').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
-  it('When a live merchant switches to the sandbox, then it is refused with a 422, and its settings and audit are unchanged', async () => {
+  it('When a live merchant switches its test setup to the sandbox, then it is refused with a 422, and its settings and audit are unchanged', async () => {
     const created = await stack.call('POST', '/v1/merchants', {
       token: ADMIN_TOKEN,
       body: { name: 'Shop', twocheckout: { ...account, environment: 'live' } },
     });
     expect(created.status).toBe(201);
-    const apiKey = created.json.apiKey as string;
+    // the test setup (2Checkout with test orders) is the one that may be the sandbox, where a deployment has it
+    const apiKey = created.json.testApiKey as string;
     const audit = async () => (await stack.call('GET', '/v1/merchant/settings-changes', { token: apiKey })).json.data;
     const before = {
       merchant: (await stack.call('GET', '/v1/merchant', { token: apiKey })).json,
@@ -76,12 +79,12 @@ describe('a deployment without the sandbox', () => {
       token: ADMIN_TOKEN,
       body: { name: 'Old', twocheckout: { ...account, merchantCode: 'OLD', environment: 'live' } },
     });
-    const apiKey = created.json.apiKey as string;
+    const apiKey = created.json.testApiKey as string;
     const product = await stack.call('POST', '/v1/products', {
       token: apiKey,
       body: { name: 'P', price: '50.00', currency: 'RUB' },
     });
-    // made when the deployment still had the sandbox
+    // its test setup made when the deployment still had the sandbox
     await stack.db('merchants').where({ id: created.json.id }).update({ twocheckout_environment: 'sandbox' });
 
     const invoice = await stack.call('POST', '/v1/invoices', { token: apiKey, body: { productId: product.json.id } });

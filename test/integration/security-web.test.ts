@@ -185,6 +185,8 @@ describe('rate limits (row 5)', () => {
           message: expect.stringMatching(
             /^Too many requests with a wrong API key from this address: try again in \d+ seconds$/,
           ),
+          docUrl: `${stack.apiUrl}/docs/errors#rate_limited`,
+          requestId: refused.headers.get('x-request-id'),
         },
       },
     });

@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { secretFingerprint } from '../../api/views';
+import { API_VERSION } from '../../lib/api-version';
 import { webhookWorkflow } from '../../workflows/webhook';
 import { eventually } from '../helpers/eventually';
 import { serve } from '../helpers/listen';
@@ -16,8 +17,8 @@ interface Received {
 }
 
 /**
- * The merchant's system, written from the README's instructions only: it checks Webhook-Signature with node:crypto
- * (not the service's code) and answers with the next status of `script` (then 200).
+ * The merchant's system, written from the README's instructions only: it checks the signature with the official
+ * Standard Webhooks library (not the service's code) and answers with the next status of `script` (then 200).
  */
 async function startReceiver(script: number[]) {
   const received: Received[] = [];
@@ -39,25 +40,19 @@ async function startReceiver(script: number[]) {
 }
 
 /**
- * What a receiver does with the header, as the README says: t is at most 5 minutes old, and the HMAC of
- * "<t>.<raw body>" matches one of the `v1=` (two while a rotated secret overlaps).
+ * What a receiver does, as Standard Webhooks' own library checks it: webhook-timestamp at most 5 minutes away, and
+ * the HMAC of "<webhook-id>.<webhook-timestamp>.<raw body>" matching one of the signatures (two during a rotation).
  */
-function verify(secret: string, header: string | undefined, rawBody: string, nowSeconds: number): boolean {
-  const parts = (header ?? '').split(',').map((kv) => kv.split('='));
-  const t = parts.find(([k]) => k === 't')?.[1];
-  if (!t || Math.abs(nowSeconds - Number(t)) > 300) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  return parts.some(([k, v1]) => {
-    const given = Buffer.from(k === 'v1' ? (v1 ?? '') : '', 'hex');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
-}
-
-/** The README's check before secret rotation overlapped: it keeps the last `v1=` only. */
-function verifyLastV1(secret: string, header: string | undefined, rawBody: string): boolean {
-  const { t, v1 } = Object.fromEntries((header ?? '').split(',').map((kv) => kv.split('=') as [string, string]));
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
-  return v1 === expected;
+function verify(secret: string, headers: IncomingHttpHeaders, rawBody: string, atMs = Date.now()): boolean {
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(atMs);
+  try {
+    new Webhook(secret).verify(rawBody, headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clock.mockRestore();
+  }
 }
 
 describe('Webhooks to the merchant, delivered by Temporal', () => {
@@ -95,7 +90,8 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
       const set = await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: receiver.url } });
       expect(set.status).toBe(200);
       const secret = set.json.webhookSecret as string;
-      expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{32}$/);
+      // standard base64, as Standard Webhooks libraries decode it
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
 
       const read = await stack.call('GET', '/v1/merchant', { token: m.apiKey });
       expect(read.json).toMatchObject({ webhookUrl: receiver.url, webhookSecret: secretFingerprint(secret) });
@@ -153,14 +149,22 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
         id: paidEvent.eventId,
         type: 'invoice.paid',
         createdAt: paidEvent.at,
-        data: { invoice: { ...invoice.json, events: undefined, refunds: undefined } },
+        apiVersion: API_VERSION,
+        livemode: invoice.json.livemode,
+        data: {
+          invoice: { ...invoice.json, events: undefined, refunds: undefined },
+          previousStatus: paidEvent.from,
+        },
       });
       for (const r of receiver.received) {
         expect(r.headers['webhook-id']).toBe(event.id);
+        expect(r.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
+        expect(r.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
         expect(r.headers['content-type']).toBe('application/json');
-        expect(verify(secret, r.headers['webhook-signature'] as string, r.body, Date.now() / 1000)).toBe(true);
-        expect(verify('whsec_wrong', r.headers['webhook-signature'] as string, r.body, Date.now() / 1000)).toBe(false);
-        expect(verify(secret, r.headers['webhook-signature'] as string, r.body, Date.now() / 1000 + 301)).toBe(false);
+        expect(verify(secret, r.headers, r.body)).toBe(true);
+        expect(verify(`whsec_${Buffer.from('wrong').toString('base64')}`, r.headers, r.body)).toBe(false);
+        const sentAtMs = Number(r.headers['webhook-timestamp']) * 1000;
+        expect(verify(secret, r.headers, r.body, sentAtMs + 301_000)).toBe(false);
       }
 
       // Our side: every attempt, newest first, with what the receiver answered.
@@ -208,6 +212,9 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
       expect(resend.status).toBe(202);
       expect(resend.json).toEqual({ eventId, workflowId: expect.stringMatching(`^webhook-${eventId}-resend-`) });
       await eventually(() => (receiver.received.length === 2 ? true : undefined));
+      // the same event, byte for byte, under the same webhook-id
+      expect(receiver.received[1]!.body).toBe(receiver.received[0]!.body);
+      expect(receiver.received[1]!.headers['webhook-id']).toBe(eventId);
       expect(JSON.parse(receiver.received[1]!.body)).toMatchObject({ id: eventId, type: 'invoice.paid' });
       const attempts = await eventually(async () => {
         const res = await stack.call('GET', `/v1/webhook-deliveries?eventId=${eventId}`, { token: m.apiKey });
@@ -340,9 +347,8 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
     const receiver = await startReceiver([]);
     const received = async (invoiceId: string) => {
       const r = await eventually(() => receiver.received.find((x) => JSON.parse(x.body).data.invoice.id === invoiceId));
-      return { header: r.headers['webhook-signature'] as string, body: r.body };
+      return { header: r.headers['webhook-signature'] as string, headers: r.headers, body: r.body };
     };
-    const now = () => Date.now() / 1000;
     try {
       const first = await stack.call('PATCH', '/v1/merchant', { token: m.apiKey, body: { webhookUrl: receiver.url } });
       const oldSecret = first.json.webhookSecret as string;
@@ -359,14 +365,12 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
       expect(row.webhook_previous_secret_expires_at.getTime() - Date.now()).toBeGreaterThan(23.9 * 3600_000);
       expect(row.webhook_previous_secret_expires_at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
 
-      // During the overlap: a receiver still on the old secret and one already on the new both accept; so does the
-      // README's check from before the overlap, which keeps the last v1 only, with the old secret.
+      // During the overlap: a receiver still on the old secret and one already on the new both accept.
       const during = await received(await announce(m));
-      expect(during.header).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-      expect(verify(newSecret, during.header, during.body, now())).toBe(true);
-      expect(verify(oldSecret, during.header, during.body, now())).toBe(true);
-      expect(verifyLastV1(oldSecret, during.header, during.body)).toBe(true);
-      expect(verify('whsec_wrong', during.header, during.body, now())).toBe(false);
+      expect(during.header).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
+      expect(verify(newSecret, during.headers, during.body)).toBe(true);
+      expect(verify(oldSecret, during.headers, during.body)).toBe(true);
+      expect(verify(`whsec_${Buffer.from('wrong').toString('base64')}`, during.headers, during.body)).toBe(false);
 
       // After it (its end moved to the past, as 24 hours would): the new secret only.
       await stack
@@ -374,9 +378,9 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
         .where({ id: m.merchantId })
         .update({ webhook_previous_secret_expires_at: new Date(Date.now() - 1000) });
       const after = await received(await announce(m));
-      expect(after.header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      expect(verify(newSecret, after.header, after.body, now())).toBe(true);
-      expect(verify(oldSecret, after.header, after.body, now())).toBe(false);
+      expect(after.header).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(verify(newSecret, after.headers, after.body)).toBe(true);
+      expect(verify(oldSecret, after.headers, after.body)).toBe(false);
 
       // No overlap asked for: the replaced secret stops at once.
       const abrupt = await stack.call('PATCH', '/v1/merchant', {
@@ -385,8 +389,8 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
       });
       const latest = abrupt.json.webhookSecret as string;
       const once = await received(await announce(m));
-      expect(verify(latest, once.header, once.body, now())).toBe(true);
-      expect(verify(newSecret, once.header, once.body, now())).toBe(false);
+      expect(verify(latest, once.headers, once.body)).toBe(true);
+      expect(verify(newSecret, once.headers, once.body)).toBe(false);
 
       for (const body of [
         { previousWebhookSecretExpiresIn: 60 },
@@ -419,6 +423,12 @@ describe('Webhooks to the merchant, delivered by Temporal', () => {
     expect(refused.json.error).toEqual({
       code: 'invalid_request',
       message: 'webhookUrl: must be https:// for a live merchant (payment events are not sent in clear)',
+      param: 'webhookUrl',
+      errors: [
+        { field: 'webhookUrl', message: 'must be https:// for a live merchant (payment events are not sent in clear)' },
+      ],
+      docUrl: `${stack.apiUrl}/docs/errors#invalid_request`,
+      requestId: refused.headers.get('x-request-id'),
     });
     const accepted = await stack.call('PATCH', '/v1/merchant', {
       token: apiKey,

@@ -1,6 +1,6 @@
 import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { publicOnlyLookup, RefusedTargetError, refusalOf } from '../../lib/outbound';
-import { webhookSignature } from '../../lib/webhooks';
+import { newWebhookSecret, webhookSignature } from '../../lib/webhooks';
 
 describe('Which addresses webhooks may reach (lib/outbound.ts)', () => {
   it('When an address is loopback, private, link-local, metadata, reserved or an IPv6 form of one, then it is refused with its range; public unicast is allowed', () => {
@@ -90,9 +90,28 @@ describe('Which addresses webhooks may reach (lib/outbound.ts)', () => {
 });
 
 describe('Webhook signatures (lib/webhooks.ts)', () => {
-  it('When two secrets sign, then the header has one v1 per secret, the current one first, over the same timestamp', () => {
-    const one = webhookSignature('whsec_new', 1795939200, '{}');
-    const two = webhookSignature(['whsec_new', 'whsec_old'], 1795939200, '{}');
-    expect(two).toBe(`${one},v1=${webhookSignature('whsec_old', 1795939200, '{}').split('v1=')[1]}`);
+  it('When the Standard Webhooks test vector is signed, then the signature is the published one', () => {
+    // from the Standard Webhooks reference libraries' tests
+    expect(
+      webhookSignature(
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+      ),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  it('When two secrets sign, then the header has one v1 per secret, space-separated, the current one first', () => {
+    const [now, old] = [newWebhookSecret(), newWebhookSecret()];
+    const one = webhookSignature(now, 'evt_1', 1795939200, '{}');
+    const two = webhookSignature([now, old], 'evt_1', 1795939200, '{}');
+    expect(two).toBe(`${one} ${webhookSignature(old, 'evt_1', 1795939200, '{}')}`);
+  });
+
+  it('When a secret is made, then it is whsec_ and standard base64 of 24 bytes, as Standard Webhooks libraries read it', () => {
+    const secret = newWebhookSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(24);
   });
 });
