@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { END, README, START } from '../../scripts/state-table';
-import { lifecycleTable } from '../../lib/invoice/decide';
+import { GENERATED, generatedBlock, type Generated } from '../../scripts/state-table';
 
 /** Table rows as trimmed cells, so Prettier's column alignment does not matter. */
 const cells = (markdown: string) =>
@@ -14,11 +13,13 @@ const cells = (markdown: string) =>
         .map((c) => c.trim()),
     );
 
-describe("README's invoice state table", () => {
-  it('When README.md is read, then its table is the one workflows/decide.ts generates (run npm run docs)', () => {
-    const readme = readFileSync(README, 'utf8');
-    const block = readme.slice(readme.indexOf(START) + START.length, readme.indexOf(END));
-    expect(cells(block)).toEqual(cells(lifecycleTable()));
-    expect(cells(block).length).toBeGreaterThan(10);
-  });
+describe("the docs' generated tables", () => {
+  it.each(Object.keys(GENERATED) as Generated[])(
+    'When the docs are read, then their %s table is the one the code generates (run npm run docs)',
+    (name) => {
+      const block = generatedBlock(readFileSync(GENERATED[name].doc, 'utf8'), name);
+      expect(cells(block)).toEqual(cells(GENERATED[name].table()));
+      expect(cells(block).length).toBeGreaterThan(10);
+    },
+  );
 });
