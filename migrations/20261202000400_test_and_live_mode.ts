@@ -88,11 +88,12 @@ export async function up(db: Knex): Promise<void> {
       from merchants m where m.id = i.merchant_id`);
   await db.raw('update refunds r set livemode = i.livemode from invoices i where i.id = r.invoice_id');
   await db.raw('update webhook_deliveries d set livemode = i.livemode from invoices i where i.id = d.invoice_id');
+  // the body as escaped text: a rejected attempt's bytes need not be UTF-8
   await db.raw(`
     update ipn_events e
        set livemode = coalesce(
              (select i.livemode from invoices i where i.id = e.invoice_id),
-             ${merchantLive} and convert_from(e.raw_body, 'UTF8') !~ '(^|&)TEST_ORDER=1(&|$)')
+             ${merchantLive} and encode(e.raw_body, 'escape') !~ '(^|&)TEST_ORDER=1(&|$)')
       from merchants m where m.id = e.merchant_id`);
   for (const table of MODE_TABLES) await db.raw('alter table ?? alter column livemode set not null', [table]);
 

@@ -366,7 +366,7 @@ describe('the migration to test and live mode', () => {
           invoice('inv_sandbox', 'mer_s', 'sandbox', false),
           invoice('inv_t', 'mer_t', 'live', null),
         ]);
-      const ipn = (merchantId: string, invoiceId: string | null, body: string) => ({
+      const ipn = (merchantId: string, invoiceId: string | null, body: string | Buffer) => ({
         merchant_id: merchantId,
         raw_body: Buffer.from(body),
         headers: '{}',
@@ -376,14 +376,14 @@ describe('the migration to test and live mode', () => {
         unknown_invoice: invoiceId === null,
         delivery_state: 'not_applicable',
       });
-      await t
-        .db('ipn_events')
-        .insert([
-          ipn('mer_l', 'inv_live', 'REFNO=1'),
-          ipn('mer_l', 'inv_test_order', 'REFNO=2&TEST_ORDER=1'),
-          ipn('mer_l', null, 'REFNO=3&TEST_ORDER=1'),
-          ipn('mer_l', null, 'REFNO=4&TEST_ORDER=0'),
-        ]);
+      await t.db('ipn_events').insert([
+        ipn('mer_l', 'inv_live', 'REFNO=1'),
+        ipn('mer_l', 'inv_test_order', 'REFNO=2&TEST_ORDER=1'),
+        ipn('mer_l', null, 'REFNO=3&TEST_ORDER=1'),
+        ipn('mer_l', null, 'REFNO=4&TEST_ORDER=0'),
+        // a rejected attempt's bytes, not UTF-8
+        { ...ipn('mer_l', null, Buffer.from([0x52, 0xff, 0xfe, 0x26])), dedup_key: 'not-utf8', verdict: 'malformed' },
+      ]);
 
       await t.db.migrate.up(); // the next one: 20261202000400_test_and_live_mode
       const modes = async (table: string) =>
@@ -408,6 +408,7 @@ describe('the migration to test and live mode', () => {
         'REFNO=2&TEST_ORDER=1': false,
         'REFNO=3&TEST_ORDER=1': false,
         'REFNO=4&TEST_ORDER=0': true,
+        'not-utf8': true,
       });
 
       const rows = Object.fromEntries(
