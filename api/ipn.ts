@@ -171,7 +171,8 @@ export async function receiveIpn(deps: ApiDeps, req: IpnRequest): Promise<IpnRes
     if (again.ok) [setup, verdict] = [other, again];
   }
   if (!setup || !verdict?.ok) {
-    const reason = verdict && !verdict.ok ? verdict.reason : 'no_setup';
+    // no setup to check it with (a live invoice of a merchant without a live setup): no key of ours signed it
+    const reason = verdict && !verdict.ok ? verdict.reason : 'bad_signature';
     const livemode = invoice?.livemode ?? (setups[0] ?? merchant.test).livemode;
     await storeRejected(deps, req, reason, verdict && !verdict.ok ? (verdict.algorithm ?? null) : null, livemode, ipn);
     return { status: 400, body: REFUSED, verdict: 'rejected', rejected: reason };
