@@ -108,7 +108,8 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     ).json()) as { id: number; ipnDate: string };
     expect(resent.ipnDate).not.toBe(partial.ipnDate);
     const handled = await eventually(
-      async () => (await stack.db('ipn_events').where({ refno: refNo, ipn_date: resent.ipnDate }).first())?.outcome,
+      async () =>
+        (await stack.db('ipn_events').where({ refno: refNo, ipn_date: resent.ipnDate }).first())?.outcome ?? undefined,
       20_000,
       'the resent refund IPN handled',
     );

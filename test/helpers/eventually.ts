@@ -1,4 +1,7 @@
-/** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs` with the last error. */
+/**
+ * Polls `probe` until it returns something other than undefined (null is a value: a probe of a nullable column
+ * waits with `?? undefined`), or fails after `timeoutMs` with the last error.
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
