@@ -266,7 +266,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
       // what 2Checkout keeps and pays out, once paid: from a verified stored IPN of the order (informational)
       after = await recordFees(trx, after, ipn?.ipnEventId);
       // the event of the change, with the invoice as this transaction leaves it (written once: a retry keeps it)
-      if (audit !== null) await recordEvent(trx, audit);
+      if (audit !== null) await recordEvent(trx, audit, after);
       if (ipn) {
         // the status the IPN leads to, when it is in effect (now, or by an earlier attempt); otherwise why not
         const inEffect = change?.to === after.status || ipn.reason === undefined;
@@ -315,7 +315,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
           cause,
           ipnEventId,
         });
-        await recordEvent(trx, audit);
+        await recordEvent(trx, audit, after);
         return outcome(`needs_review: ${after.status}`, after, audit);
       }
       const counted = await trx('invoice_events')
@@ -350,7 +350,7 @@ export const invoiceActivities = (deps: ActivityDeps) => {
           updated_at: trx.fn.now(),
         })
         .returning('*');
-      await recordEvent(trx, row!.id);
+      await recordEvent(trx, row!.id, after);
       return outcome(`refund: ${status}`, after!, row!.id);
     });
   }

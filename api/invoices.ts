@@ -97,7 +97,7 @@ export async function createInvoice(
         },
       ])
       .returning<{ id: number }[]>('id');
-    await recordEvent(trx, created!.id);
+    await recordEvent(trx, created!.id, row);
     return row;
   });
   await started(deps, merchant, inserted);

@@ -102,10 +102,10 @@ export function eventEnvelope(
 
 /**
  * Writes the event of audit row `auditEventId`, once: in the transaction that wrote the row (after everything else
- * it changes on the invoice), or later for a row from before the events table, frozen from then on. Nothing for a
- * row that is not a status change.
+ * it changes on the invoice, which `current` is when given), or later for a row from before the events table, frozen
+ * from then on. Nothing for a row that is not a status change.
  */
-export async function recordEvent(db: Knex, auditEventId: number): Promise<void> {
+export async function recordEvent(db: Knex, auditEventId: number, current?: InvoiceRow): Promise<void> {
   const audit = await db('invoice_events')
     .where({ id: auditEventId })
     .first<(AuditChange & { id: number; invoice_id: string; created_at: Date }) | undefined>(
@@ -117,7 +117,11 @@ export async function recordEvent(db: Knex, auditEventId: number): Promise<void>
       'created_at',
     );
   if (!audit || audit.to_status === null) return;
-  const invoice = (await db<InvoiceRow>('invoices').where({ id: audit.invoice_id }).first())!;
+  // the caller's row, as its transaction leaves it, when it has one: else read
+  const invoice =
+    current?.id === audit.invoice_id
+      ? current
+      : (await db<InvoiceRow>('invoices').where({ id: audit.invoice_id }).first())!;
   const { type, livemode, body } = eventEnvelope(audit, invoice);
   await db('events')
     .insert({

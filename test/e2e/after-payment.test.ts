@@ -1,6 +1,6 @@
 import { eventually } from '../helpers/eventually';
-import { payOnSandbox, startSandbox, type RunningSandbox } from '../helpers/sandbox';
-import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { completedOrder, payOnSandbox, sandboxShop, startSandbox, type RunningSandbox } from '../helpers/sandbox';
+import { startStack, type Stack } from '../helpers/stack';
 
 /** Refunds, chargebacks and reversals produced by the sandbox's control API, through IPNs to the invoice. */
 describe('after the payment: refunds, chargebacks, reversals from the sandbox', () => {
@@ -9,6 +9,7 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
   let stack: Stack;
   let apiKey: string;
   let productId: string;
+  let shop: Awaited<ReturnType<typeof sandboxShop>>;
   let clockOffsetMs = 0;
   let sandboxClockOffsetMs = 0;
 
@@ -18,26 +19,9 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
       clock: () => new Date(Date.now() + sandboxClockOffsetMs),
     });
     stack = await startStack({ sandboxUrl: sandbox.url, apiClock: () => new Date(Date.now() + clockOffsetMs) });
-    const merchant = await stack.call('POST', '/v1/merchants', {
-      token: ADMIN_TOKEN,
-      body: {
-        name: 'Shop',
-        twocheckout: {
-          merchantCode: '250000000055',
-          secretKey: 'key',
-          buyLinkSecretWord: 'word',
-          environment: 'sandbox',
-          testOrders: true,
-        },
-      },
-    });
-    apiKey = merchant.json.apiKey;
-    productId = (
-      await stack.call('POST', '/v1/products', {
-        token: apiKey,
-        body: { name: 'Test product', price: '50.00', currency: 'RUB' },
-      })
-    ).json.id;
+    shop = await sandboxShop(stack, sandbox.url, '250000000055');
+    apiKey = shop.apiKey;
+    productId = shop.productId;
   });
   afterAll(async () => {
     await stack?.close();
@@ -65,27 +49,9 @@ describe('after the payment: refunds, chargebacks, reversals from the sandbox', 
     return { id, refNo: paid.twocheckout.refNo };
   }
   /** Paid (authorized), and COMPLETE at 2Checkout: what can be refunded. */
-  async function completedInvoice(): Promise<{ id: string; refNo: string }> {
-    const paid = await paidInvoice();
-    await eventually(() => (sandbox.orders.get(paid.refNo)?.status === 'COMPLETE' ? true : undefined), 20_000);
-    return paid;
-  }
+  const completedInvoice = () => completedOrder(stack, sandbox, shop);
   /** Tells the sandbox about this merchant again, with sandbox-only settings (dropped IPNs, tax). */
-  async function tellSandbox(settings: { dropIpns?: boolean; taxPercent?: number }) {
-    const me = (await stack.call('GET', '/v1/merchant', { token: apiKey })).json;
-    const r = await fetch(`${sandbox.url}/api/merchants/${me.twocheckout.merchantCode}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        secretKey: 'key',
-        buyLinkSecretWord: 'word',
-        name: 'Shop',
-        ipnUrl: me.ipnUrl,
-        ...settings,
-      }),
-    });
-    expect(r.status).toBe(200);
-  }
+  const tellSandbox = (settings: { dropIpns?: boolean; taxPercent?: number }) => shop.tellSandbox(settings);
   const control = (refNo: string, action: string, body: unknown = {}) =>
     fetch(`${sandbox.url}/api/orders/${refNo}/${action}`, {
       method: 'POST',
